@@ -1,0 +1,30 @@
+"""Declarative Equinix Metal password-reset tokens and password rotation for Pulumi.
+
+Attributes are loaded lazily so that the provider process, which imports this package to unpickle
+its provider, does not pay for modules its first call does not need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "PasswordResetToken": "pulumi_metal_reset.resource",
+    "PasswordResetTokenProvider": "pulumi_metal_reset.provider",
+}
+
+__all__ = ["PasswordResetToken", "PasswordResetTokenProvider", "__version__"]
+
+if TYPE_CHECKING:
+    from pulumi_metal_reset.provider import PasswordResetTokenProvider
+    from pulumi_metal_reset.resource import PasswordResetToken
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pulumi_metal_reset' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,63 @@
+"""Endpoint normalisation: pure string logic shared by validation, config and the client.
+
+Every endpoint value may be given with or without Metal's `/metal/v1` path, so the emulator's
+printed URL and pulumi-equinix's `equinix:endpoint` both work wherever they are pasted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["DEFAULT_API_URL", "METAL_PATH", "is_loopback_host", "normalise_api_url"]
+
+METAL_PATH = "/metal/v1"
+DEFAULT_API_URL = "https://api.equinix.com" + METAL_PATH
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost`, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_api_url(value: str) -> str:
+    """Return the Metal API base URL ending in `/metal/v1`, or raise ValueError with a reason.
+
+    The reason is a sentence fragment without the value's source; callers add where it came from.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError("is empty; give a URL such as https://api.equinix.com")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError("is not a valid URL; give a URL such as https://api.equinix.com") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "is not an http(s) URL with a host; give a URL such as https://api.equinix.com"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not embed credentials; pass the API token separately")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query string or fragment")
+    if scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(
+            "uses plain http:// to a host that is not loopback; use https:// "
+            "(plain http is allowed only to 127.0.0.1, ::1 or localhost, such as the emulator)"
+        )
+    path = parts.path.rstrip("/")
+    if not path.endswith(METAL_PATH):
+        path += METAL_PATH
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, path, "", ""))

@@ -1,0 +1,88 @@
+"""The exceptions a user can meet, one clear sentence each.
+
+Every message says what went wrong, where the value came from and what to do. No message ever
+holds an API token or a password: callers build messages from fixed text and sources, never from
+response bodies they have not parsed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AmbiguousNetworkError",
+    "AmbiguousOutcomeError",
+    "AmbiguousServerError",
+    "ConfigurationError",
+    "InvalidRequestError",
+    "MetalApiError",
+    "MetalResetError",
+    "NetworkError",
+    "RateLimitedError",
+    "ServerError",
+    "UnauthorizedError",
+    "UnexpectedResponseError",
+]
+
+
+class MetalResetError(Exception):
+    """Base class: catch this to handle every failure of this package."""
+
+
+class ConfigurationError(MetalResetError):
+    """A setting is missing or invalid; no request was sent."""
+
+
+class MetalApiError(MetalResetError):
+    """The API was reached, or was tried, and the call did not succeed."""
+
+    #: HTTP status, when a response arrived.
+    status: int | None = None
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class UnauthorizedError(MetalApiError):
+    """401: the API token was refused."""
+
+
+class InvalidRequestError(MetalApiError):
+    """422: the API refused the request; `messages` holds what it said."""
+
+    def __init__(
+        self, message: str, *, status: int | None = 422, messages: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, status=status)
+        self.messages = messages
+
+
+class RateLimitedError(MetalApiError):
+    """429 after every allowed retry was spent."""
+
+
+class ServerError(MetalApiError):
+    """5xx from the API."""
+
+
+class NetworkError(MetalApiError):
+    """No usable response arrived (refused connection, TLS failure, timeout, dropped connection)."""
+
+
+class AmbiguousOutcomeError(MetalApiError):
+    """The request may or may not have taken effect; catch this to detect that case by cause.
+
+    Never retried automatically: a repeated DELETE would reset the password again and a repeated
+    POST would mail a second token.
+    """
+
+
+class AmbiguousServerError(ServerError, AmbiguousOutcomeError):
+    """A 5xx other than 503 (and 501): the server may have applied the request before failing."""
+
+
+class AmbiguousNetworkError(NetworkError, AmbiguousOutcomeError):
+    """A read timeout or a connection dropped after the request was sent."""
+
+
+class UnexpectedResponseError(MetalApiError):
+    """The API answered with something other than the documented shape; the body is never echoed."""
