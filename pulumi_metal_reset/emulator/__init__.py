@@ -1,0 +1,1 @@
+"""A local emulator of the Equinix Metal password-reset endpoints (work in progress)."""
