@@ -17,6 +17,7 @@ __all__ = [
     "MetalResetError",
     "NetworkError",
     "RateLimitedError",
+    "RotationAfterCreateError",
     "ServerError",
     "UnauthorizedError",
     "UnexpectedResponseError",
@@ -86,3 +87,10 @@ class AmbiguousNetworkError(NetworkError, AmbiguousOutcomeError):
 
 class UnexpectedResponseError(MetalApiError):
     """The API answered with something other than the documented shape; the body is never echoed."""
+
+
+class RotationAfterCreateError(MetalResetError):
+    """The token was mailed, but the rotation `rotate_on_create` asked for failed.
+
+    A dynamic provider cannot record a half-created resource, so the next run mails again.
+    """

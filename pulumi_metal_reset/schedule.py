@@ -1,0 +1,117 @@
+"""Schedule arithmetic: pure functions on whole seconds, so slots never drift.
+
+A schedule is a fixed-length period. The rotation *slot* is the start of the current period on a
+grid anchored at the first slot ever recorded: `old + max(0, floor((now - old) / period)) * period`.
+A run after several missed periods therefore lands on the latest slot and rotates once, and a late
+run does not shift the cadence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+
+__all__ = [
+    "MAX_PERIOD_SECONDS",
+    "MIN_PERIOD_SECONDS",
+    "current_slot",
+    "format_duration",
+    "format_timestamp",
+    "next_rotation",
+    "parse_duration",
+    "parse_timestamp",
+]
+
+MIN_PERIOD_SECONDS = 60
+MAX_PERIOD_SECONDS = 3650 * 86400  # ten years of 365 days
+
+_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+# Hand-written rather than pydantic's timedelta: pydantic silently reads P1M as 30 days, and
+# months and years are exactly what must be refused.
+_SHORT = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+_ISO_CALENDAR = re.compile(r"P(?:\d+[WD])*\d+[YM](?:\d+[YMWD])*(?:T.*)?")
+_SHORT_CALENDAR = re.compile(r"\d+\s*(?:y|yr|yrs|years?|mo|mos|months?|M)")
+
+_FORMAT_HINT = 'use a form like "90m", "12h", "30d", "2w", "P30D", "PT12H" or a number of seconds'
+
+
+def parse_duration(value: str | int | float) -> int:
+    """Return a period in whole seconds, or raise ValueError with a reason sentence."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a duration, not true or false; {_FORMAT_HINT}")
+    if isinstance(value, (int, float)):
+        seconds = _whole_seconds(value)
+    elif isinstance(value, str):
+        seconds = _parse_text(value.strip())
+    else:
+        raise ValueError(f"must be a duration; {_FORMAT_HINT}")
+    if seconds < MIN_PERIOD_SECONDS:
+        raise ValueError("is shorter than the minimum of 1 minute")
+    if seconds > MAX_PERIOD_SECONDS:
+        raise ValueError("is longer than the maximum of 10 years (3650 days)")
+    return seconds
+
+
+def _whole_seconds(value: float) -> int:
+    if not math.isfinite(value) or value != int(value):
+        raise ValueError("must be a whole number of seconds")
+    return int(value)
+
+
+def _parse_text(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    for pattern, units, candidate in ((_SHORT, "wdhms", text), (_ISO, "WDHMS", text.upper())):
+        match = pattern.fullmatch(candidate)
+        if match and any(match.groups()):
+            return sum(
+                int(n) * _UNITS[u.lower()]
+                for n, u in zip(match.groups(), units, strict=True)
+                if n is not None
+            )
+    if _ISO_CALENDAR.fullmatch(text.upper()) or _SHORT_CALENDAR.fullmatch(text):
+        raise ValueError(
+            "uses months or years, which have no fixed length; give days instead, "
+            'for example "P30D" or "365d"'
+        )
+    raise ValueError(f"is not a duration; {_FORMAT_HINT}")
+
+
+def format_duration(seconds: int) -> str:
+    """Canonical ISO 8601 form (weeks shown as days), so equal periods compare equal in a diff."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    time = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+
+
+def format_timestamp(epoch_seconds: int) -> str:
+    """RFC 3339 in UTC with whole seconds, e.g. 2026-11-29T08:55:20Z."""
+    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> int:
+    """Epoch seconds of an RFC 3339 timestamp; raise ValueError when it is not one."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("has no time zone")
+    return math.floor(parsed.timestamp())
+
+
+def current_slot(previous: int | None, period: int, now: int) -> int:
+    """Start of the period containing `now` on the grid anchored at `previous`.
+
+    With no previous slot the grid starts now. A clock that went backwards never moves a slot
+    back: the `max(0, …)` keeps the recorded one.
+    """
+    if previous is None:
+        return now
+    return previous + max(0, (now - previous) // period) * period
+
+
+def next_rotation(slot: int, period: int) -> int:
+    return slot + period
