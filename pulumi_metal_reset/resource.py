@@ -1,0 +1,90 @@
+"""The public face: `PasswordResetToken`, a Pulumi resource backed by the dynamic provider.
+
+Its type token, `pulumi-python:dynamic/metal:PasswordResetToken`, is fixed: state refers to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+
+from pulumi_metal_reset.provider import PasswordResetTokenProvider
+
+__all__ = ["PasswordResetToken"]
+
+_OUTPUTS = (
+    "requested_at",
+    "rotation_count",
+    "rotated_at",
+    "rotation_reason",
+    "new_password",
+    "next_rotation_at",
+    "rotation_slot",
+)
+
+
+class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="PasswordResetToken"):
+    """Mails a password-reset token to `email` on create; rotates the API user's password
+    when `rotation_triggers` change or `rotate_every` falls due.
+
+    The rotation resets the password of the user who owns the API token (the API's "current
+    user"), not of `email`; a project API key has no user, so the API refuses it.
+    """
+
+    email: pulumi.Output[str]
+    """The normalised address the token was mailed to. Changing it requests a new token."""
+    requested_at: pulumi.Output[str]
+    """When the token was requested (RFC 3339, UTC)."""
+    rotation_count: pulumi.Output[int]
+    """How many times this resource has rotated the password."""
+    rotated_at: pulumi.Output[str | None]
+    """When the password was last rotated, or None."""
+    rotation_reason: pulumi.Output[str | None]
+    """Why the last rotation happened: changed triggers, a due schedule or rotate_on_create."""
+    new_password: pulumi.Output[str | None]
+    """The password set by the last rotation. Always a Pulumi secret; None before any."""
+    next_rotation_at: pulumi.Output[str | None]
+    """When the schedule next falls due, or None without `rotate_every`."""
+    rotation_slot: pulumi.Output[str | None]
+    """Start of the current schedule period; `pulumi preview` shows it change when due."""
+    rotate_every: pulumi.Output[str | None]
+    """The schedule, normalised to ISO 8601 (`"30d"` is shown as `"P30D"`)."""
+    rotation_triggers: pulumi.Output[Mapping[str, str]]
+    """Any change to these values rotates the password."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        email: pulumi.Input[str],
+        *,
+        rotate_every: pulumi.Input[str | int] | None = None,
+        rotation_triggers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        rotate_on_create: pulumi.Input[bool] | None = None,
+        auth_token: pulumi.Input[str] | None = None,
+        api_url: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`auth_token` and `api_url` override the stack config and the environment.
+
+        `rotate_every` takes "90m", "12h", "30d", "2w", fixed-length ISO 8601 ("P30D") or
+        seconds. `rotate_on_create` also rotates right after the token is requested.
+        """
+        props: dict[str, Any] = {
+            "email": email,
+            "rotate_every": rotate_every,
+            "rotation_triggers": rotation_triggers,
+            "rotate_on_create": rotate_on_create,
+            "auth_token": None if auth_token is None else pulumi.Output.secret(auth_token),
+            "api_url": api_url,
+        }
+        props.update(dict.fromkeys(_OUTPUTS))
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["new_password"])
+        super().__init__(
+            PasswordResetTokenProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, secret_opts),
+        )
