@@ -1,0 +1,157 @@
+"""Input validation as `check` uses it: normalisation, every failure at once, unknowns untouched."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from pulumi_metal_reset.inputs import TOKEN_PROPERTY, UNKNOWN, validate_inputs
+
+LOCAL = st.text(string.ascii_letters + string.digits + "+-_.", min_size=1, max_size=30).filter(
+    lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
+)
+LABEL = st.text(string.ascii_letters + string.digits, min_size=1, max_size=12)
+
+
+def test_unknown_sentinel_matches_pulumi() -> None:
+    from pulumi.runtime import rpc
+
+    assert rpc.UNKNOWN == UNKNOWN
+
+
+def test_valid_inputs_are_normalised() -> None:
+    checked, failures = validate_inputs(
+        {
+            "email": "Ops+Metal@EXAMPLE.Com",
+            "rotate_every": "30d",
+            "rotation_triggers": {"ticket": "SEC-12"},
+            "rotate_on_create": True,
+            "api_url": "http://127.0.0.1:8080/",
+        }
+    )
+    assert failures == []
+    assert checked == {
+        "email": "Ops+Metal@example.com",
+        "rotate_every": "P30D",
+        "rotation_triggers": {"ticket": "SEC-12"},
+        "rotate_on_create": True,
+        "api_url": "http://127.0.0.1:8080/metal/v1",
+    }
+
+
+def test_absent_triggers_equal_empty_ones() -> None:
+    absent, _ = validate_inputs({"email": "a@example.com"})
+    empty, _ = validate_inputs({"email": "a@example.com", "rotation_triggers": {}})
+    assert absent == empty
+    assert absent["rotation_triggers"] == {}
+    assert absent["rotate_on_create"] is False
+
+
+@given(LOCAL, LABEL, LABEL)
+def test_email_domain_lowercased_local_part_kept(local: str, host: str, tld: str) -> None:
+    assume(not tld.isdigit())
+    address = f"{local}@{host}.{tld}a"
+    checked, failures = validate_inputs({"email": address})
+    assert failures == []
+    assert checked["email"] == f"{local}@{host.lower()}.{tld.lower()}a"
+    again, _ = validate_inputs({"email": checked["email"]})
+    assert again["email"] == checked["email"]
+
+
+@given(st.sampled_from([" ", "\t", "\n", "\r", "\x00", "\x7f", "\u2028", "\u200b"]), LOCAL)
+def test_whitespace_and_control_characters_are_refused(bad: str, local: str) -> None:
+    _, failures = validate_inputs({"email": f"{local}{bad}x@example.com"})
+    assert [f.property for f in failures] == ["email"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "plain",
+        "a@b",
+        "@example.com",
+        "a@@example.com",
+        "a" * 65 + "@example.com",
+        "a@" + "b" * 250 + ".com",
+    ],
+)
+def test_invalid_addresses_are_refused(address: str) -> None:
+    _, failures = validate_inputs({"email": address})
+    assert len(failures) == 1
+    assert failures[0].property == "email"
+    assert "email" not in failures[0].reason.split(" ")[0]  # the CLI prints the name already
+
+
+def test_missing_email_is_required() -> None:
+    _, failures = validate_inputs({})
+    assert failures[0].property == "email"
+    assert failures[0].reason.startswith("is required")
+
+
+def test_all_failures_are_reported_at_once() -> None:
+    _, failures = validate_inputs(
+        {
+            "email": "nope",
+            "rotate_every": "P1M",
+            "rotation_triggers": {"n": 3.0},
+            "rotate_on_create": "yes",
+            "api_url": "http://metal.example.com",
+        }
+    )
+    assert [f.property for f in failures] == [
+        "email",
+        "rotate_every",
+        "rotation_triggers",
+        "rotate_on_create",
+        "api_url",
+    ]
+    reasons = {f.property: f.reason for f in failures}
+    assert "months or years" in reasons["rotate_every"]
+    assert '"n"' in reasons["rotation_triggers"]
+    assert "https://" in reasons["api_url"]
+    for failure in failures:
+        assert not failure.reason.startswith(failure.property)
+
+
+@pytest.mark.parametrize("token", ["", "   ", 42])
+def test_token_problems_never_name_the_property(token: object) -> None:
+    """The CLI prints a named property's value; the token's failure must carry no name."""
+    _, failures = validate_inputs({"email": "a@example.com", "auth_token": token})
+    assert len(failures) == 1
+    assert failures[0].property == TOKEN_PROPERTY == ""
+    assert "auth_token" not in failures[0].reason
+
+
+def test_token_value_is_never_in_any_reason() -> None:
+    secret = "tok-SECRET-abc123"
+    _, failures = validate_inputs(
+        {"email": "bad", "auth_token": secret, "rotate_every": "x", "api_url": "ftp://x"}
+    )
+    assert failures
+    assert all(secret not in f.reason for f in failures)
+
+
+def test_unknown_inputs_pass_through_unvalidated() -> None:
+    checked, failures = validate_inputs(
+        {"email": UNKNOWN, "rotate_every": UNKNOWN, "rotation_triggers": {"t": UNKNOWN}}
+    )
+    assert failures == []
+    assert checked["email"] == UNKNOWN
+    assert checked["rotate_every"] == UNKNOWN
+    assert checked["rotation_triggers"] == {"t": UNKNOWN}
+
+
+def test_unknown_email_does_not_hide_other_failures() -> None:
+    _, failures = validate_inputs({"email": UNKNOWN, "rotate_every": "P1Y"})
+    assert [f.property for f in failures] == ["rotate_every"]
+
+
+@given(st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=5))
+def test_any_string_map_is_a_valid_trigger_set(triggers: dict[str, str]) -> None:
+    checked, failures = validate_inputs({"email": "a@example.com", "rotation_triggers": triggers})
+    assert failures == []
+    assert checked["rotation_triggers"] == triggers

@@ -1,0 +1,128 @@
+"""Schedule arithmetic: parsing, canonical form and the slot grid (pure functions, no clock)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pulumi_metal_reset import schedule
+
+PERIODS = st.integers(min_value=schedule.MIN_PERIOD_SECONDS, max_value=schedule.MAX_PERIOD_SECONDS)
+EPOCHS = st.integers(min_value=0, max_value=4_000_000_000)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds", "canonical"),
+    [
+        ("90m", 5400, "PT1H30M"),
+        ("12h", 43200, "PT12H"),
+        ("30d", 2_592_000, "P30D"),
+        ("2w", 1_209_600, "P14D"),
+        ("1d12h", 129_600, "P1DT12H"),
+        ("P30D", 2_592_000, "P30D"),
+        ("PT12H", 43200, "PT12H"),
+        ("P2W", 1_209_600, "P14D"),
+        ("p1dt1m", 86460, "P1DT1M"),
+        ("3600", 3600, "PT1H"),
+        (3600, 3600, "PT1H"),
+        (3600.0, 3600, "PT1H"),
+    ],
+)
+def test_accepted_forms_normalise(text: str | int | float, seconds: int, canonical: str) -> None:
+    assert schedule.parse_duration(text) == seconds
+    assert schedule.format_duration(seconds) == canonical
+
+
+@pytest.mark.parametrize("text", ["P1M", "P1Y", "P1Y2D", "1y", "1mo", "2 months", "1M"])
+def test_months_and_years_are_refused_with_the_reason(text: str) -> None:
+    with pytest.raises(ValueError, match="months or years, which have no fixed length"):
+        schedule.parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("59s", "shorter than the minimum of 1 minute"),
+        (59, "shorter than the minimum of 1 minute"),
+        ("3651d", "longer than the maximum of 10 years"),
+        (1.5e3 + 0.5, "whole number of seconds"),
+        (float("nan"), "whole number of seconds"),
+        (True, "not true or false"),
+        ("", "is not a duration"),
+        ("PT", "is not a duration"),
+        ("soon", "is not a duration"),
+        ("-5m", "is not a duration"),
+    ],
+)
+def test_refusals_say_why(value: str | float, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        schedule.parse_duration(value)
+
+
+@given(PERIODS)
+def test_canonical_form_round_trips(seconds: int) -> None:
+    text = schedule.format_duration(seconds)
+    assert schedule.parse_duration(text) == seconds
+    assert schedule.format_duration(schedule.parse_duration(text)) == text
+
+
+@given(st.integers(min_value=1, max_value=521), st.sampled_from(["w", "d", "h", "m"]))
+def test_short_and_iso_forms_agree(n: int, unit: str) -> None:
+    seconds = n * {"w": 604800, "d": 86400, "h": 3600, "m": 60}[unit]
+    if not schedule.MIN_PERIOD_SECONDS <= seconds <= schedule.MAX_PERIOD_SECONDS:
+        return
+    iso = {"w": f"P{n}W", "d": f"P{n}D", "h": f"PT{n}H", "m": f"PT{n}M"}[unit]
+    assert schedule.parse_duration(f"{n}{unit}") == schedule.parse_duration(iso) == seconds
+
+
+@given(EPOCHS)
+def test_timestamps_round_trip(epoch: int) -> None:
+    text = schedule.format_timestamp(epoch)
+    assert text.endswith("Z")
+    assert schedule.parse_timestamp(text) == epoch
+
+
+def test_parse_timestamp_needs_a_zone() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        schedule.parse_timestamp("2026-01-01T00:00:00")
+
+
+def test_first_slot_is_now() -> None:
+    assert schedule.current_slot(None, 3600, 1234) == 1234
+
+
+@given(EPOCHS, PERIODS, st.integers(min_value=0, max_value=10**9))
+def test_slot_stays_on_the_grid_and_contains_now(anchor: int, period: int, elapsed: int) -> None:
+    """No drift: every slot is anchor + k * period, and the period it starts holds `now`."""
+    now = anchor + elapsed
+    slot = schedule.current_slot(anchor, period, now)
+    assert (slot - anchor) % period == 0
+    assert slot <= now < schedule.next_rotation(slot, period)
+
+
+@given(EPOCHS, PERIODS, st.lists(st.integers(min_value=0, max_value=10**8), max_size=20))
+def test_a_late_run_does_not_shift_the_cadence(anchor: int, period: int, gaps: list[int]) -> None:
+    """Runs at arbitrary times each re-derive from the last recorded slot; the grid never moves."""
+    slot, now = anchor, anchor
+    for gap in gaps:
+        now += gap
+        slot = schedule.current_slot(slot, period, now)
+        assert (slot - anchor) % period == 0
+        assert slot == schedule.current_slot(anchor, period, now)
+
+
+@given(EPOCHS, PERIODS, st.integers(min_value=1, max_value=1000))
+def test_missed_slots_give_exactly_one_rotation(anchor: int, period: int, missed: int) -> None:
+    """After `missed` periods with no run, one run lands on the latest slot; a second run is still."""
+    now = anchor + missed * period + period // 2
+    first = schedule.current_slot(anchor, period, now)
+    assert first == anchor + missed * period
+    assert schedule.current_slot(first, period, now) == first
+
+
+@given(EPOCHS, PERIODS, st.integers(min_value=1, max_value=10**9))
+def test_a_clock_that_goes_back_never_moves_the_slot_back(
+    anchor: int, period: int, back: int
+) -> None:
+    assert schedule.current_slot(anchor, period, anchor - back) == anchor
