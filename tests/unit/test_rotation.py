@@ -60,7 +60,8 @@ def test_schedule_change_alone_updates_without_rotating() -> None:
     assert decision.changes
     assert not decision.rotate
     added = decide(_state(rotate_every=None, rotation_slot=None), _state())
-    assert added.changes and not added.rotate
+    assert added.changes
+    assert not added.rotate
 
 
 def test_token_and_endpoint_alone_are_no_change() -> None:
@@ -71,7 +72,8 @@ def test_token_and_endpoint_alone_are_no_change() -> None:
 def test_unknowns_are_a_possible_change() -> None:
     assert decide(_state(), _state(rotation_triggers={"t": UNKNOWN})).changes
     unknown_email = decide(_state(), _state(email=UNKNOWN))
-    assert unknown_email.changes and unknown_email.replace
+    assert unknown_email.changes
+    assert unknown_email.replace
 
 
 def test_derive_slot() -> None:

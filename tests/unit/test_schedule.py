@@ -114,7 +114,7 @@ def test_a_late_run_does_not_shift_the_cadence(anchor: int, period: int, gaps: l
 
 @given(EPOCHS, PERIODS, st.integers(min_value=1, max_value=1000))
 def test_missed_slots_give_exactly_one_rotation(anchor: int, period: int, missed: int) -> None:
-    """After `missed` periods with no run, one run lands on the latest slot; a second run is still."""
+    """After `missed` idle periods one run lands on the latest slot; a second run moves nothing."""
     now = anchor + missed * period + period // 2
     first = schedule.current_slot(anchor, period, now)
     assert first == anchor + missed * period
