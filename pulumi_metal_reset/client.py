@@ -149,7 +149,6 @@ def _new_session(max_retries: int, max_retry_wait: float) -> requests.Session:
     session.cookies.set_policy(_BlockAllCookies())
     session.verify = True
     session.trust_env = True  # honour REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and *_PROXY like requests
-    session.max_redirects = 0
     adapter = HTTPAdapter(
         pool_connections=4,
         pool_maxsize=POOL_MAXSIZE,
@@ -261,12 +260,12 @@ class MetalClient:
             raise ConfigurationError(
                 f"The API token from {token_source} is empty; set it to an Equinix Metal user "
                 "API key."
-            )
+            ) from None
         if not _check_header_token(token):
             raise ConfigurationError(
                 f"The API token from {token_source} contains spaces or characters that cannot be "
                 "sent in an HTTP header; copy the API key again without extra characters."
-            )
+            ) from None
         for name, value in (("timeout", timeout), ("max_retry_wait", max_retry_wait)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ConfigurationError(f"The {name} must be a finite number of seconds >= 0.")
@@ -341,7 +340,7 @@ class MetalClient:
                     f"The connection to the Equinix Metal API at {self._host} broke while the new "
                     f"password was being received, {_RERUN_DELETE}.",
                     status=status,
-                )
+                ) from None
             try:
                 new = NewPassword.model_validate_json(body)
             except ValidationError:
@@ -352,14 +351,14 @@ class MetalClient:
                     "reset without a readable new password (the body is not shown, it may hold "
                     f"one), {_RERUN_DELETE}.",
                     status=status,
-                )
+                ) from None
             return new
         if 200 <= status < 300:
             raise UnexpectedResponseError(
                 f"The Equinix Metal API at {self._host} answered HTTP {status} instead of 201 to "
                 f"the password reset, {_RERUN_DELETE}.",
                 status=status,
-            )
+            ) from None
         raise self._status_error("DELETE", status, body) from None
 
     # --- transport -----------------------------------------------------------------------------
