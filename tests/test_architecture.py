@@ -1,0 +1,83 @@
+"""Layers import in one direction; the provider process loads only what its first call needs."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "pulumi_metal_reset"
+
+# module (relative to the package) -> top-level imports it must never make
+FORBIDDEN: dict[str, set[str]] = {
+    "schedule": {"pulumi", "requests", "urllib3", "pydantic", "http", "socket"},
+    "endpoint": {"pulumi", "requests", "urllib3", "http", "socket"},
+    "errors": {"pulumi", "requests", "urllib3", "http"},
+    "api_models": {"pulumi", "requests", "urllib3", "http"},
+    "inputs": {"pulumi", "requests", "urllib3", "http"},
+    "settings": {"pulumi", "requests", "urllib3", "http"},
+    "rotation": {"pulumi", "requests", "urllib3", "http"},
+    "client": {"pulumi"},
+}
+INTERNAL_FORBIDDEN: dict[str, set[str]] = {
+    "client": {"provider", "resource", "inputs", "settings", "rotation", "emulator", "testing"},
+    "inputs": {"client", "provider", "resource", "emulator", "testing"},
+    "settings": {"client", "provider", "resource", "emulator", "testing"},
+    "provider": {"resource", "emulator", "testing"},
+    "resource": {"emulator", "testing", "client"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(FORBIDDEN))
+def test_third_party_layering(module: str) -> None:
+    tops = {name.split(".")[0] for name in _imports(PACKAGE / f"{module}.py")}
+    assert not tops & FORBIDDEN[module], f"{module} imports {tops & FORBIDDEN[module]}"
+
+
+@pytest.mark.parametrize("module", sorted(INTERNAL_FORBIDDEN))
+def test_internal_layering(module: str) -> None:
+    ours = {
+        name.split(".")[1]
+        for name in _imports(PACKAGE / f"{module}.py")
+        if name.startswith("pulumi_metal_reset.")
+    }
+    assert not ours & INTERNAL_FORBIDDEN[module], f"{module} imports {ours}"
+
+
+def test_nothing_outside_testing_imports_the_emulator() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE).parts
+        if relative[0] in ("emulator", "testing"):
+            continue
+        assert not any("emulator" in name for name in _imports(path)), path
+
+
+def test_provider_import_does_not_load_the_http_stack() -> None:
+    """Unpickling the provider imports its module; requests loads only on the first API call."""
+    code = (
+        "import sys, pulumi_metal_reset.provider as p;"
+        "print(sorted(m for m in ('requests', 'urllib3', 'email_validator', "
+        "'pulumi_metal_reset.client', 'pulumi_metal_reset.emulator') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_package_ships_py_typed() -> None:
+    assert (PACKAGE / "py.typed").exists()
