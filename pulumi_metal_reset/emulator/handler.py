@@ -231,12 +231,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         user: str | None = None,
         token: str | None = None,
     ) -> None:
-        """Send (or, for a drop, withhold) the answer, then journal and log it."""
+        """Journal and log the answer, then send it (or, for a drop, close unanswered).
+
+        Journal first, so a client that has its answer always finds the entry already there.
+        """
         dropped = outcome == "drop"
-        if dropped:
-            self.close_connection = True
-        else:
-            self._send(response)
         elapsed_ms = (time.monotonic() - started) * 1000.0
         redact = self.server.accounts.redact
         safe_path = redact(path)
@@ -261,6 +260,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             user or "-",
             elapsed_ms,
         )
+        if dropped:
+            self.close_connection = True
+        else:
+            self._send(response)
 
     # --- the control API ----------------------------------------------------------------------
 
