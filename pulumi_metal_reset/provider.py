@@ -71,6 +71,10 @@ class PasswordResetTokenProvider(ResourceProvider):
     _settings: ProviderSettings | None = None
     _settings_error: ConfigurationError | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle as a bare reference even after `configure`: settings hold the API token."""
+        return {}
+
     def configure(self, req: ConfigureRequest) -> None:
         """Runs once per provider process; config values arrive as strings with namespaced keys."""
         config = {key: req.config.get(key) for key in CONFIG_KEYS}

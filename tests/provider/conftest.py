@@ -1,0 +1,89 @@
+"""Provider methods called directly, with `olds` shaped as the engine passes them.
+
+`check` gets the old *inputs*; `diff` and `update` get the old *outputs* (the dynamic-provider
+server drops `old_inputs`). `Deployment` below keeps both, as the engine's state does, and marks
+nothing secret: secrets are stripped before provider calls (acceptSecrets=False).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
+from pulumi_metal_reset.provider import PasswordResetTokenProvider
+
+ENV_KEYS = ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT")
+
+
+def make_provider(config: dict[str, str]) -> PasswordResetTokenProvider:
+    provider = PasswordResetTokenProvider()
+    provider.configure(ConfigureRequest(Config(config, "test-project")))
+    return provider
+
+
+@dataclass
+class Deployment:
+    """One resource's state between runs, driven like the engine drives it."""
+
+    provider: PasswordResetTokenProvider
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+    def check(self, news: dict[str, Any]) -> dict[str, Any]:
+        result = self.provider.check(dict(self.inputs), dict(news))
+        assert result.failures == [], [(f.property, f.reason) for f in result.failures]
+        return result.inputs
+
+    def up(self, news: dict[str, Any]) -> str:
+        """Check, diff, then create/update; returns the step the engine would take."""
+        checked = self.check(news)
+        if self.id is None:
+            created = self.provider.create(dict(checked))
+            self.id, self.outputs, self.inputs = created.id, dict(created.outs or {}), checked
+            return "create"
+        diff = self.provider.diff(self.id, dict(self.outputs), dict(checked))
+        if diff.replaces:
+            created = self.provider.create(dict(checked))
+            self.id, self.outputs, self.inputs = created.id, dict(created.outs or {}), checked
+            return "replace"
+        if not diff.changes:
+            self.inputs = checked
+            return "same"
+        updated = self.provider.update(self.id, dict(self.outputs), dict(checked))
+        self.outputs, self.inputs = dict(updated.outs or {}), checked
+        return "update"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def emulator(metal_emulator: Emulator) -> Iterator[Emulator]:
+    yield metal_emulator
+
+
+@pytest.fixture
+def provider(emulator: Emulator) -> PasswordResetTokenProvider:
+    return make_provider(
+        {
+            "equinix:endpoint": emulator.url,
+            "equinix:authToken": DEV_TOKEN,
+            "equinix:maxRetryWaitSeconds": "0.05",
+            "equinix:requestTimeout": "5",
+        }
+    )
+
+
+@pytest.fixture
+def deployment(provider: PasswordResetTokenProvider) -> Deployment:
+    return Deployment(provider)
