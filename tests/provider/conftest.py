@@ -7,7 +7,6 @@ nothing secret: secrets are stripped before provider calls (acceptSecrets=False)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +67,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def emulator(metal_emulator: Emulator) -> Iterator[Emulator]:
-    yield metal_emulator
+def emulator(metal_emulator: Emulator) -> Emulator:
+    return metal_emulator
 
 
 @pytest.fixture
