@@ -6,13 +6,22 @@ never in the journal or logs, never in a repr.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Mapping
 
 from pulumi_metal_reset.emulator.journal import token_id
 
-__all__ = ["DEV_TOKEN", "DEV_USER", "Accounts", "default_user_for", "parse_token_spec"]
+__all__ = [
+    "DEV_TOKEN",
+    "DEV_USER",
+    "REDACTED",
+    "Accounts",
+    "default_user_for",
+    "new_password",
+    "parse_token_spec",
+]
 
 DEV_TOKEN = "metal-emulator-dev-token"  # noqa: S105 - a documented, public development token
 DEV_USER = "dev"
@@ -33,9 +42,15 @@ def parse_token_spec(spec: str) -> tuple[str, str]:
     return token, (user if sep else default_user_for(token))
 
 
+PASSWORD_LENGTH = 32
+REDACTED = "<redacted>"
+# Where an issued password could hide: a run of URL-safe characters at least as long as one.
+_URLSAFE_RUN = re.compile(rf"[A-Za-z0-9_-]{{{PASSWORD_LENGTH},}}")
+
+
 def new_password() -> str:
     """32 URL-safe characters (192 random bits): well over the 20 the tests ask for."""
-    return secrets.token_urlsafe(24)
+    return secrets.token_urlsafe(PASSWORD_LENGTH * 3 // 4)
 
 
 class Accounts:
@@ -49,6 +64,7 @@ class Accounts:
                 raise ValueError("tokens and user names must not be empty")
         self._tokens = dict(tokens)
         self._passwords: dict[str, str | None] = dict.fromkeys(self._tokens.values())
+        self._issued: set[str] = set()  # every password handed out, for `redact`
         self._lock = threading.Lock()
 
     @property
@@ -76,19 +92,28 @@ class Accounts:
         password = new_password()
         with self._lock:
             self._passwords[user] = password
+            self._issued.add(password)
         return password
 
     def redact(self, text: str) -> str:
-        """`text` with every token and current password replaced, for the journal and logs.
+        """`text` with every token and every password ever issued replaced, for journal and logs.
 
-        Clients that misplace a token (in the path, in the query) must not leak it through us.
+        Clients that misplace a secret (in the path, in the query) must not leak it through us.
+        Passwords are found by set lookups over 32-character windows, so the cost stays linear
+        in the text however many rotations there were.
         """
+        for token in self._tokens:
+            if token in text:
+                text = text.replace(token, REDACTED)
         with self._lock:
-            known = [*self._tokens, *(p for p in self._passwords.values() if p)]
-        for secret in known:
-            if secret in text:
-                text = text.replace(secret, "<redacted>")
-        return text
+            return _URLSAFE_RUN.sub(lambda run: self._scrub(run.group()), text)
+
+    def _scrub(self, run: str) -> str:
+        for start in range(len(run) - PASSWORD_LENGTH + 1):
+            if run[start : start + PASSWORD_LENGTH] in self._issued:
+                rest = run[start + PASSWORD_LENGTH :]
+                return run[:start] + REDACTED + self._scrub(rest)
+        return run
 
     def __repr__(self) -> str:
         return f"Accounts(users={list(self.users)!r})"
