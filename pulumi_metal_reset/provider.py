@@ -24,6 +24,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
 from pulumi_metal_reset import rotation, schedule
 from pulumi_metal_reset.errors import (
@@ -32,7 +33,7 @@ from pulumi_metal_reset.errors import (
     MetalResetError,
     RotationAfterCreateError,
 )
-from pulumi_metal_reset.inputs import validate_inputs
+from pulumi_metal_reset.inputs import UNKNOWN, validate_inputs
 from pulumi_metal_reset.settings import (
     Connection,
     ProviderSettings,
@@ -63,6 +64,21 @@ def _reraise(err: MetalResetError) -> NoReturn:
 
 def _now() -> int:
     return int(time.time())
+
+
+def _marked(value: Any) -> Any:
+    """Replace the SDK's `Unknown` objects (how preview unknowns arrive) with the wire sentinel.
+
+    Validation and the rotation predicate then see one plain marker, and returning it from
+    `check` serializes back to an unknown.
+    """
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _marked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_marked(v) for v in value]
+    return value
 
 
 class PasswordResetTokenProvider(ResourceProvider):
@@ -112,6 +128,7 @@ class PasswordResetTokenProvider(ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate every input and derive `rotation_slot`, the only place that reads the clock."""
         self._resolved()
+        olds, news = _marked(olds), _marked(news)
         checked, failures = validate_inputs(news)
         if not any(f.property == "rotate_every" for f in failures):
             checked["rotation_slot"] = rotation.derive_slot(olds, checked["rotate_every"], _now())
@@ -121,7 +138,7 @@ class PasswordResetTokenProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Pure: `olds` are the recorded outputs, since the server drops the old inputs."""
-        decision = rotation.decide(olds, news)
+        decision = rotation.decide(_marked(olds), _marked(news))
         return DiffResult(
             changes=decision.changes,
             replaces=["email"] if decision.replace else [],

@@ -233,3 +233,20 @@ def test_one_provider_serves_four_threads(provider: PasswordResetTokenProvider) 
     passwords = [r["new_password"] for r in results]
     assert all(r["rotation_count"] == 2 for r in results)
     assert len(set(passwords)) == len(passwords)
+
+
+def test_sdk_unknown_objects_are_accepted(deployment: Deployment) -> None:
+    """The server deserializes preview unknowns as `pulumi.output.Unknown`, not the string."""
+    from pulumi.output import Unknown
+
+    deployment.up({"email": EMAIL})
+    result = deployment.provider.check(
+        dict(deployment.inputs), {"email": Unknown(), "rotation_triggers": {"t": Unknown()}}
+    )
+    assert result.failures == []
+    assert result.inputs["email"] == UNKNOWN
+    diff = deployment.provider.diff(
+        str(deployment.id), dict(deployment.outputs), {"email": Unknown(), "rotation_slot": None}
+    )
+    assert diff.changes is True
+    assert diff.replaces == ["email"]
