@@ -43,7 +43,8 @@ def struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def plain(message: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(message)
+    converted: dict[str, Any] = json_format.MessageToDict(message)
+    return converted
 
 
 def secret(value: Any) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
-def configure(server: ProviderServer, config: dict[str, Any]) -> provider_pb2.ConfigureResponse:
+def configure(server: ProviderServer, config: dict[str, Any]) -> Any:
     return server.stub.Configure(
         provider_pb2.ConfigureRequest(args=struct(config), acceptSecrets=True)
     )

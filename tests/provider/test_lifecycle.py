@@ -241,12 +241,15 @@ def test_sdk_unknown_objects_are_accepted(deployment: Deployment) -> None:
 
     deployment.up({"email": EMAIL})
     result = deployment.provider.check(
-        dict(deployment.inputs), {"email": Unknown(), "rotation_triggers": {"t": Unknown()}}
+        dict(deployment.inputs),
+        {"email": Unknown(), "rotation_triggers": {"t": Unknown()}},  # type: ignore[no-untyped-call]
     )
     assert result.failures == []
     assert result.inputs["email"] == UNKNOWN
     diff = deployment.provider.diff(
-        str(deployment.id), dict(deployment.outputs), {"email": Unknown(), "rotation_slot": None}
+        str(deployment.id),
+        dict(deployment.outputs),
+        {"email": Unknown(), "rotation_slot": None},  # type: ignore[no-untyped-call]
     )
     assert diff.changes is True
     assert diff.replaces == ["email"]
