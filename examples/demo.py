@@ -85,7 +85,7 @@ class CliRunner:
         self.env = dict(os.environ)
         self.env.update(
             PULUMI_BACKEND_URL=f"file://{backend}",
-            PULUMI_CONFIG_PASSPHRASE="metal-reset-demo",
+            PULUMI_CONFIG_PASSPHRASE="metal-reset-demo",  # noqa: S106 (throwaway demo stack)
             PULUMI_SKIP_UPDATE_CHECK="1",
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         )
@@ -137,7 +137,7 @@ def copy_project(destination: Path) -> Path:
 
 def emulator_port() -> int:
     config = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text())["config"]
-    port = urlsplit(config["equinix:endpoint"]).port
+    port: int | None = urlsplit(str(config["equinix:endpoint"])).port
     if port is None:
         raise SystemExit(f"demo: equinix:endpoint in Pulumi.{STACK}.yaml has no port")
     return port
