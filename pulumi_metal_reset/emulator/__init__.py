@@ -20,6 +20,9 @@ Endpoints, per the spec (tests/reference/equinix-metal-openapi):
 - `DELETE /metal/v1/reset-password`: 201 `{"new_password": ...}`, a fresh password each time.
 - 401 without a valid `X-Auth-Token`, 404 for other paths, 405 (with `Allow`) for other methods;
   every error body is JSON in the spec's Error shape.
+- Checked in this order: path (404), method (405), injected fault, token (401), email (422).
+- The query is decoded like an HTML form, as the Rails app behind the real API does: `%2B` is a
+  plus, a raw `+` a space (so an unencoded `a+b@x.io` is refused with 422).
 
 Control API (no auth, loopback only, never faulted, never journaled):
 

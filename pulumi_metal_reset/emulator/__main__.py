@@ -2,6 +2,17 @@
 
 The first stdout line is the base URL, flushed at once, so a parent process can read it and go.
 Nothing else is written to stdout. Logs go to stderr, and only with `--verbose`.
+
+Flags (all optional; `--help` has the details):
+
+    --host 127.0.0.1 --port 0 --token TOKEN[=USER] (repeatable) --verbose
+    --fault-rate R --fault-status {429,500,502,503} --seed N    a seeded fraction of failures
+    --script 429,503,drop,ok,...                               one outcome per API request
+    --retry-after S (429 only, default 1) --latency-ms MS
+    --drop-after-apply                                         apply, then drop, every request
+    --malformed [not-json|missing-field|truncated]             apply, then a bad 201 body
+
+Every fault can also be changed at run time through `/_emulator/faults` (see the package doc).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ Outcomes (script items):
 - `"not-json"`, `"missing-field"`, `"truncated"`: apply the change, then answer 201 with a
   malformed body. `"truncated"` is cut-off JSON that still contains the real new password, as a
   broken proxy might send: a client that echoes bodies it cannot parse leaks the password.
+  A POST, whose 201 has no body, gets a non-JSON body where none belongs, whatever the kind.
 
 `drop` and the malformed outcomes only affect requests that succeed; a 401 or 422 uses up its
 script item and is answered normally.
@@ -170,6 +171,8 @@ class Faults:
         """Replace the whole configuration: `set(FaultConfig(...))` or `set(rate=0.5, ...)`."""
         if config is not None and changes:
             raise TypeError("pass either a FaultConfig or keyword fields, not both")
+        if config is not None and not isinstance(config, FaultConfig):
+            raise TypeError("set() takes a FaultConfig; use keyword fields for single settings")
         new = config if config is not None else FaultConfig(**changes)
         return self._install(new)
 

@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
@@ -50,9 +50,20 @@ _log = logging.getLogger("pulumi_metal_reset.emulator")
 @dataclass(frozen=True)
 class Response:
     status: int
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)  # may hold a password
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Call:
+    """One API request on its way to the journal."""
+
+    started: float
+    path: str
+    query: str
+    token: str | None = field(repr=False)
+    user: str | None = None
 
 
 class _RequestError(Exception):
@@ -166,101 +177,81 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     # --- the Metal API ------------------------------------------------------------------------
 
     def _api(self, path: str, query: str, started: float) -> None:
+        call = _Call(started, path, query, self.headers.get("X-Auth-Token"))
         if path != RESET_PATH:
-            self._finish(started, path, query, error_response(404, "Not found"))
+            self._finish(call, error_response(404, "Not found"))
             return
         if self.command not in API_METHODS:
             allow = (("Allow", ", ".join(API_METHODS)),)
-            self._finish(started, path, query, error_response(405, "Method not allowed", allow))
+            self._finish(call, error_response(405, "Method not allowed", allow))
             return
         decision = self.server.faults.next_decision()
         if decision.latency_s:
             time.sleep(decision.latency_s)
         if decision.status is not None:
-            self._finish(started, path, query, _injected(decision), outcome=decision.outcome)
+            self._finish(call, _injected(decision), outcome=decision.outcome)
             return
-        token = self.headers.get("X-Auth-Token")
-        user = self.server.accounts.user_for(token)
-        if user is None:
-            response = error_response(401, "Invalid authentication token")
-            self._finish(started, path, query, response, token=token)
+        call.user = self.server.accounts.user_for(call.token)
+        if call.user is None:
+            self._finish(call, error_response(401, "Invalid authentication token"))
             return
-        password = None
         if self.command == "POST":
             problem = email_problem(query)
             if problem is not None:
-                response = json_response(422, {"errors": [problem]})
-                self._finish(started, path, query, response, user=user, token=token)
+                self._finish(call, json_response(422, {"errors": [problem]}))
                 return
+            password = None
             response = Response(201)
         else:
-            password = self.server.accounts.rotate(user)
+            password = self.server.accounts.rotate(call.user)
             response = json_response(201, {"new_password": password})
-        self._finish_applied(started, path, query, response, decision, user, token, password)
+        self._finish_applied(call, response, decision, password)
 
     def _finish_applied(
-        self,
-        started: float,
-        path: str,
-        query: str,
-        response: Response,
-        decision: Decision,
-        user: str,
-        token: str | None,
-        password: str | None,
+        self, call: _Call, response: Response, decision: Decision, password: str | None
     ) -> None:
         """Answer a request whose change took effect, as the standing fault decides."""
-        outcome = "ok"
         if decision.drop:
-            outcome, response = "drop", Response(0)
+            self._finish(call, None, outcome="drop", applied=True)
         elif decision.malformed is not None:
-            outcome, response = decision.malformed, _malformed(decision.malformed, password)
-        self._finish(
-            started, path, query, response, outcome=outcome, applied=True, user=user, token=token
-        )
+            malformed = _malformed(decision.malformed, password)
+            self._finish(call, malformed, outcome=decision.malformed, applied=True)
+        else:
+            self._finish(call, response, applied=True)
 
     def _finish(
-        self,
-        started: float,
-        path: str,
-        query: str,
-        response: Response,
-        *,
-        outcome: str = "ok",
-        applied: bool = False,
-        user: str | None = None,
-        token: str | None = None,
+        self, call: _Call, response: Response | None, *, outcome: str = "ok", applied: bool = False
     ) -> None:
-        """Journal and log the answer, then send it (or, for a drop, close unanswered).
+        """Journal and log the answer, then send it (None: close the connection unanswered).
 
         Journal first, so a client that has its answer always finds the entry already there.
         """
-        dropped = outcome == "drop"
-        elapsed_ms = (time.monotonic() - started) * 1000.0
+        elapsed_ms = (time.monotonic() - call.started) * 1000.0
         redact = self.server.accounts.redact
-        safe_path = redact(path)
+        path = redact(call.path)
+        status = None if response is None else response.status
         self.server.journal.record(
             time=time.time(),
             method=self.command,
-            path=safe_path,
-            query=_journal_query(query, redact),
-            status=None if dropped else response.status,
+            path=path,
+            query=_journal_query(call.query, redact),
+            status=status,
             outcome=outcome,
             applied=applied,
-            user=user,
-            token_id=None if token is None else token_id(token),
+            user=call.user,
+            token_id=None if call.token is None else token_id(call.token),
             elapsed_ms=round(elapsed_ms, 3),
         )
         _log.info(
             "%s %s -> %s outcome=%s user=%s %.1fms",
             self.command,
-            safe_path,
-            "dropped" if dropped else response.status,
+            path,
+            status or "dropped",
             outcome,
-            user or "-",
+            call.user or "-",
             elapsed_ms,
         )
-        if dropped:
+        if response is None:
             self.close_connection = True
         else:
             self._send(response)

@@ -10,6 +10,7 @@ import pytest
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator, JournalEntry
 from pulumi_metal_reset.emulator.accounts import Accounts, parse_token_spec
+from pulumi_metal_reset.emulator.handler import _Call, json_response
 from pulumi_metal_reset.emulator.journal import token_id
 
 from .support import Client, new_password
@@ -167,3 +168,9 @@ def test_redact_finds_old_passwords_inside_longer_text() -> None:
         f"/x/<redacted>/ab<redacted>cd<redacted>?<redacted>-{new[:-1]}"
     )
     assert old not in repr(accounts)
+
+
+def test_internal_reprs_hide_bodies_and_tokens() -> None:
+    password = "p" * 32
+    assert password not in repr(json_response(201, {"new_password": password}))
+    assert SECRET_TOKEN not in repr(_Call(0.0, "/", "", SECRET_TOKEN))
