@@ -1,0 +1,93 @@
+"""The quickstart, run end to end through the test engine (see conftest for what is real)."""
+
+from __future__ import annotations
+
+import json
+
+from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER
+from pulumi_metal_reset.testing.engine import Secret
+
+from .conftest import RESOURCE_TYPE, StackFactory, assert_ok
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_KEY = "4dabf18193072939515e22adb298388d"
+
+
+def test_lifecycle(stack_factory: StackFactory) -> None:
+    stack = stack_factory("quickstart")
+
+    preview = stack.preview()
+    assert_ok(preview)
+    assert preview.step("ops").op == "create"
+    assert preview.step("ops").type == RESOURCE_TYPE
+    assert stack.api_calls() == []
+    assert not {"Create", "Update", "Delete"} & set(preview.provider_methods())
+    assert not stack.state.exists()
+
+    up = stack.up()
+    assert_ok(up)
+    assert stack.api_calls() == ["POST", "DELETE"]
+    password = up.outputs["password"]
+    assert isinstance(password, Secret)
+    assert password.reveal() == stack.emulator.password_of(DEV_USER)
+    assert up.outputs["rotationCount"] == 1
+    assert "[secret]" in up.render()
+    assert str(password.reveal()) not in up.render()
+
+    again = stack.up()
+    assert_ok(again)
+    assert again.ops() == {"ops": "same"}
+    assert stack.api_calls() == []
+
+    stack.config["rotationTicket"] = "SEC-2"
+    planned = stack.preview()
+    assert_ok(planned)
+    assert planned.step("ops").op == "update"
+    assert planned.step("ops").diffs == ["rotation_triggers"]
+    assert stack.api_calls() == []
+    rotated = stack.up()
+    assert_ok(rotated)
+    assert stack.api_calls() == ["DELETE"]
+    new_password = rotated.outputs["password"]
+    assert isinstance(new_password, Secret)
+    assert new_password.reveal() == stack.emulator.password_of(DEV_USER)
+    assert new_password.reveal() != password.reveal()
+
+    stack.config["email"] = "someone-else@example.com"
+    replaced = stack.up()
+    assert_ok(replaced)
+    assert replaced.step("ops").op == "replace"
+    assert stack.api_calls() == ["POST", "DELETE"]  # a new token; rotate_on_create rotates too
+
+
+def test_state_keeps_secrets_wrapped_and_no_token(stack_factory: StackFactory) -> None:
+    stack = stack_factory("quickstart")
+    assert_ok(stack.up())
+    state = json.loads(stack.state.read_text())
+    (token,) = [r for r in state["resources"] if r["type"] == RESOURCE_TYPE]
+    assert token["outputs"]["new_password"][SECRET_KEY] == SECRET_SIG
+    assert state["outputs"]["password"][SECRET_KEY] == SECRET_SIG
+    assert DEV_TOKEN not in json.dumps(token["outputs"])
+    assert "auth_token" not in token["outputs"]
+
+
+def test_bad_input_fails_preview_naming_the_property(stack_factory: StackFactory) -> None:
+    stack = stack_factory("quickstart")
+    stack.config["email"] = "not an email"
+    preview = stack.preview()
+    assert not preview.ok
+    assert preview.error is not None
+    assert "property email value" in preview.error
+    assert "has a problem: must not contain spaces" in preview.error
+    assert stack.api_calls() == []
+
+
+def test_missing_token_fails_before_any_request(stack_factory: StackFactory) -> None:
+    stack = stack_factory("quickstart")
+    engine = stack.engine()
+    engine.config.pop("equinix:authToken")
+    result = engine.up()
+    assert not result.ok
+    assert result.error is not None
+    assert "METAL_AUTH_TOKEN" in result.error
+    assert stack.api_calls() == []
