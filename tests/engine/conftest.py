@@ -1,0 +1,58 @@
+"""Fixtures for the test-engine tests: a fresh copy of the counter program per test."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_metal_reset.testing.engine import TestEngine
+
+PROGRAMS = Path(__file__).parent / "programs"
+TOKEN = "tok-1"
+
+
+@dataclass
+class CounterProject:
+    """The counter program copied to a temp dir, and the file its provider logs calls to."""
+
+    dir: Path
+    log: Path
+
+    def engine(self, *, token: str = TOKEN, **config: str) -> TestEngine:
+        """An engine for stack ``dev`` with the provider's log path and secret token set."""
+        return TestEngine(
+            self.dir, config={"log": str(self.log), **config}, secret_config={"token": token}
+        )
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call the provider received so far, in order."""
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def mutations(self) -> list[tuple[str, str]]:
+        """``(call, name)`` of the create/update/delete calls the provider received."""
+        return [
+            (c["call"], c["name"])
+            for c in self.calls()
+            if c["call"] in ("create", "update", "delete")
+        ]
+
+    def state(self) -> dict[str, Any]:
+        """The raw state file of stack ``dev``."""
+        path = self.dir / ".pulumi-test-state" / "dev.json"
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+
+@pytest.fixture
+def counter(tmp_path: Path) -> CounterProject:
+    """A private copy, so state files and stack config never touch the repository."""
+    target = tmp_path / "counter"
+    shutil.copytree(PROGRAMS / "counter", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return CounterProject(dir=target, log=tmp_path / "calls.jsonl")

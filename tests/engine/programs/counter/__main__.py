@@ -1,0 +1,40 @@
+"""Counter program: config decides which resources exist and what their inputs are."""
+
+# mypy names this file engine.programs.counter.__main__ (tests/engine is a package), so it cannot
+# see the sibling module that Python imports at run time from the program directory.
+# mypy: disable-error-code="import-not-found"
+
+import pulumi
+from counter_provider import Counter
+
+config = pulumi.Config()
+explode = config.get("explode_in") or ""
+
+a = Counter(
+    "a",
+    {
+        "label": config.get("label") or "one",
+        "slot": config.get("slot") or "1",
+        "count": config.get_int("count") or 1,
+        "token": config.require_secret("token"),
+        "explode": config.get("explode") if explode == "a" else None,
+    },
+    pulumi.ResourceOptions(delete_before_replace=config.get_bool("dbr") or False),
+)
+pulumi.export("a_serial", a.serial)
+pulumi.export("a_password", a.password)
+pulumi.export("label", config.get("label") or "one")
+
+if config.get_bool("with_b") is not False:
+    group = pulumi.ComponentResource("counter:index:Group", "g")
+    b = Counter(
+        "b",
+        {
+            "source": a.serial.apply(lambda s: f"from-a-{s}"),
+            "explode": config.get("explode") if explode == "b" else None,
+        },
+        pulumi.ResourceOptions(parent=group),
+    )
+    pulumi.export("b_id", b.id)
+
+pulumi.log.info("counter program ran")

@@ -1,0 +1,109 @@
+"""A tiny dynamic provider for testing the test engine (not our product's provider).
+
+It lives beside the program so the class pickles by reference, as a real project's would. Every
+call it receives is appended as one JSON line to the file named by the ``counter:log`` config
+(read in ``configure``), so tests can see which calls the engine really made and with what.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import Unknown
+
+_LOCK = threading.Lock()
+_COMPARED = ("label", "slot", "count", "token", "source", "explode")
+
+
+def _plain(value: object) -> str:
+    """Unknowns (preview) arrive in check and diff as ``pulumi.output.Unknown``."""
+    return "<unknown>" if isinstance(value, Unknown) else repr(value)
+
+
+class CounterProvider(ResourceProvider):
+    """Creates numbered counters; ``slot`` forces replacement; ``explode`` names a failing call."""
+
+    log_path: Path | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self.log_path = Path(req.config.require("log"))
+
+    def _log(self, call: str, **fields: Any) -> None:
+        assert self.log_path is not None
+        with _LOCK, self.log_path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"call": call, **fields}, sort_keys=True, default=_plain) + "\n")
+
+    def _creates(self) -> int:
+        assert self.log_path is not None
+        if not self.log_path.exists():
+            return 0
+        lines = self.log_path.read_text(encoding="utf-8").splitlines()
+        return sum(1 for line in lines if json.loads(line)["call"] == "create")
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        self._log("check", name=news.get("rname"), olds=olds, news=news)
+        failures = []
+        count = news.get("count")
+        if isinstance(count, float) and (count < 1 or not count.is_integer()):
+            failures.append(CheckFailure("count", "must be a positive whole number"))
+        if news.get("token") == "letmein-0":
+            failures.append(CheckFailure("token", "is a well-known default"))
+        return CheckResult(news, failures)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        self._log("diff", name=news.get("rname"), id=id_, olds=olds)
+        changed = [k for k in _COMPARED if olds.get(k) != news.get(k)]
+        replaces = ["slot"] if "slot" in changed else []
+        return DiffResult(changes=bool(changed), replaces=replaces)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        if props.get("explode") == "create":
+            raise RuntimeError("the counter service refused the request") from None
+        with _LOCK:
+            serial = self._creates() + 1
+            id_ = f"{props['rname']}-{serial}"
+        self._log("create", name=props["rname"], id=id_, now=time.time(), props=props)
+        return CreateResult(id_, {**props, "serial": serial, "password": f"pw-{serial}"})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if news.get("explode") == "update":
+            raise RuntimeError("the counter service refused the update") from None
+        self._log("update", name=news["rname"], id=id_, olds=olds, news=news)
+        return UpdateResult({**news, "serial": olds["serial"], "password": olds["password"]})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._log("delete", name=props.get("rname"), id=id_, props=props)
+
+
+class Counter(pulumi.dynamic.Resource, module="counter", name="Counter"):
+    """A counter; ``password`` is a secret output, ``serial`` exists only after create."""
+
+    serial: pulumi.Output[float]
+    password: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["password"])
+        )
+        super().__init__(
+            CounterProvider(),
+            name,
+            {"rname": name, "serial": None, "password": None, **props},
+            opts,
+        )

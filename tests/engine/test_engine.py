@@ -1,0 +1,351 @@
+"""The test engine against a small dynamic provider of our own (tests/engine/programs/counter).
+
+Real in every test: the program runs in its own process through the real Pulumi Python SDK
+(``pulumi.runtime.run_in_stack``), which talks real gRPC to the engine's ResourceMonitor; dynamic
+resources are sent over real gRPC to the real ``python -u -m pulumi.dynamic`` server, which
+unpickles the real provider class. The provider logs every call it receives to a file, so the
+assertions see what really reached the provider, not what the engine says it sent.
+
+Stood in for: the Go engine and the CLI (step rules, state, display) and the language host's
+exec script. Each test names the engine behaviour it pins down.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
+from pulumi_metal_reset.testing.faketime import faketime_env, find_libfaketime
+
+from .conftest import TOKEN, CounterProject
+
+pytestmark = pytest.mark.engine
+
+SECRET_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+COUNTER = "pulumi-python:dynamic/counter:Counter"
+
+
+def wrapped(value: object) -> dict[str, object]:
+    return {SECRET_KEY: SECRET_SIG, "value": value}
+
+
+def test_preview_on_empty_state_plans_creates_and_calls_no_create(
+    counter: CounterProject,
+) -> None:
+    """Preview: Configure, Check run for real; Create never (supportsPreview=False); no state."""
+    result = counter.engine().preview()
+
+    assert result.ok, result.error
+    assert result.ops() == {"a": "create", "g": "create", "b": "create"}
+    assert set(result.provider_methods()) == {"Configure", "Check"}
+    assert result.provider_methods()[0] == "Configure"
+    assert counter.mutations() == []
+    assert not (counter.dir / ".pulumi-test-state").exists()
+    # The planned state is the checked inputs; outputs only create would produce are absent,
+    # which the SDK resolves as unknown.
+    assert result.step("a").outputs["label"] == "one"
+    assert "serial" not in result.step("a").outputs
+    assert result.outputs["a_password"] is UNKNOWN
+    text = result.render()
+    assert text.startswith("Previewing update (dev):\n")
+    assert f"+  {COUNTER}  a  create" in text
+    assert "+ 4 to create" in text
+
+
+def test_unknown_input_reaches_check_as_unknown_during_preview(counter: CounterProject) -> None:
+    """Preview: b's input comes from a's not-yet-created output; the SDK sends the unknown
+    sentinel, the engine passes it through to Check (keep_unknowns), and the checked inputs keep it.
+    """
+    result = counter.engine().preview()
+
+    assert result.ok, result.error
+    checks = {c["name"]: c for c in counter.calls() if c["call"] == "check"}
+    assert checks["b"]["news"]["source"] == "<unknown>"
+    assert result.step("b").outputs["source"] is UNKNOWN
+
+
+def test_urns_follow_the_parent_chain(counter: CounterProject) -> None:
+    """URNs as the engine builds them: parent types joined with `$`, the root stack left out."""
+    result = counter.engine().preview()
+
+    urns = {s.name: s.urn for s in result.steps}
+    assert urns["counter-dev"] == "urn:pulumi:dev::counter::pulumi:pulumi:Stack::counter-dev"
+    assert urns["a"] == f"urn:pulumi:dev::counter::{COUNTER}::a"
+    assert urns["g"] == "urn:pulumi:dev::counter::counter:index:Group::g"
+    assert urns["b"] == f"urn:pulumi:dev::counter::counter:index:Group${COUNTER}::b"
+
+
+def test_up_creates_and_saves_state_with_secrets_wrapped(counter: CounterProject) -> None:
+    """Up: Check then Create with secrets stripped on the wire; secret-ness restored in state
+    (inputs that were secret, additional_secret_outputs, the __provider blob) and in outputs."""
+    result = counter.engine().up()
+
+    assert result.ok, result.error
+    assert result.ops() == {"a": "create", "g": "create", "b": "create"}
+    assert counter.mutations() == [("create", "a"), ("create", "b")]
+    create_a = next(c for c in counter.calls() if c["call"] == "create")
+    assert create_a["props"]["token"] == TOKEN  # the provider sees the plain value
+
+    state = counter.state()
+    res = {r["urn"].split("::")[-1]: r for r in state["resources"]}
+    assert res["a"]["id"] == "a-1"
+    assert res["a"]["inputs"]["token"] == wrapped(TOKEN)
+    assert res["a"]["inputs"]["label"] == "one"
+    assert res["a"]["outputs"]["token"] == wrapped(TOKEN)  # input was secret
+    assert res["a"]["outputs"]["password"] == wrapped("pw-1")  # additional_secret_outputs
+    assert res["a"]["outputs"]["__provider"][SECRET_KEY] == SECRET_SIG
+    assert state["outputs"]["a_password"] == wrapped("pw-1")
+
+    password = result.outputs["a_password"]
+    assert isinstance(password, Secret)
+    assert repr(password) == str(password) == "[secret]"
+    assert password.reveal() == "pw-1"
+    assert result.outputs["a_serial"] == 1.0
+    text = result.render()
+    assert "a_password: [secret]" in text
+    assert "pw-1" not in text
+    assert TOKEN not in text
+
+
+def test_second_up_is_same_and_calls_no_create_or_update(counter: CounterProject) -> None:
+    """Unchanged program: Check (olds = old inputs) and Diff (olds = old outputs) run;
+    DIFF_NONE means no provider mutation, and old outputs flow back to the program."""
+    engine = counter.engine()
+    engine.up()
+    before = counter.mutations()
+
+    result = engine.up()
+
+    assert result.ok, result.error
+    assert result.ops() == {"a": "same", "g": "same", "b": "same"}
+    assert counter.mutations() == before
+    assert {"Create", "Update", "Delete"}.isdisjoint(result.provider_methods())
+    check_a = [c for c in counter.calls() if c["call"] == "check" and c["name"] == "a"][-1]
+    assert check_a["olds"]["label"] == "one"
+    assert "serial" not in check_a["olds"]
+    diff_a = next(c for c in counter.calls() if c["call"] == "diff" and c["name"] == "a")
+    assert diff_a["olds"]["serial"] == 1.0  # an output only: Diff sees old outputs
+    assert result.outputs["a_password"] == Secret("pw-1")
+    assert "4 unchanged" in result.render()
+
+
+def test_changed_input_is_an_update_with_diff_keys(counter: CounterProject) -> None:
+    """DIFF_SOME without replaces: preview shows update and the changed checked-input names
+    (no Update call); up calls Update with olds = old outputs and news = checked inputs."""
+    counter.engine().up()
+
+    preview = counter.engine(label="two").preview()
+    assert preview.ok, preview.error
+    # Preview plans a's outputs as its checked inputs, so a.serial is unknown and b, which
+    # reads it, may change too: the real CLI shows the same.
+    assert preview.ops() == {"a": "update", "g": "same", "b": "update"}
+    assert preview.step("b").diffs == ["source"]
+    assert preview.step("a").diffs == ["label"]
+    assert f"~  {COUNTER}  a  update  [diff: ~label]" in preview.render()
+    assert "Update" not in preview.provider_methods()
+    assert counter.mutations() == [("create", "a"), ("create", "b")]
+
+    result = counter.engine(label="two").up()
+    assert result.ok, result.error
+    assert result.ops() == {"a": "update", "g": "same", "b": "same"}
+    update = next(c for c in counter.calls() if c["call"] == "update")
+    assert update["olds"]["serial"] == 1.0
+    assert update["olds"]["label"] == "one"
+    assert update["news"]["label"] == "two"
+    res = {r["urn"].split("::")[-1]: r for r in counter.state()["resources"]}
+    assert res["a"]["inputs"]["label"] == "two"
+    assert res["a"]["outputs"]["password"] == wrapped("pw-1")
+
+
+def test_replace_creates_the_new_resource_before_deleting_the_old(
+    counter: CounterProject,
+) -> None:
+    """Replaces non-empty: create-before-delete; the old resource is deleted (with its old
+    outputs) only after the program finished, so b's update sees the new a first."""
+    counter.engine().up()
+
+    preview = counter.engine(slot="2").preview()
+    assert preview.ops()["a"] == "replace"
+    assert f"+- {COUNTER}  a  replace  [diff: ~slot]" in preview.render()
+    assert counter.mutations() == [("create", "a"), ("create", "b")]
+
+    result = counter.engine(slot="2").up()
+
+    assert result.ok, result.error
+    assert result.ops() == {"a": "replace", "g": "same", "b": "update"}
+    assert counter.mutations()[2:] == [("create", "a"), ("update", "b"), ("delete", "a")]
+    delete = counter.calls()[-1]
+    assert delete["id"] == "a-1"
+    assert delete["props"]["serial"] == 1.0
+    ids = {r["urn"].split("::")[-1]: r["id"] for r in counter.state()["resources"]}
+    assert ids == {"counter-dev": "", "a": "a-3", "g": "", "b": "b-2"}
+
+
+def test_delete_before_replace_deletes_first(counter: CounterProject) -> None:
+    """deleteBeforeReplace (resource option): the old resource goes before the new one exists."""
+    counter.engine(dbr="true").up()
+
+    result = counter.engine(dbr="true", slot="2").up()
+
+    assert result.ok, result.error
+    assert counter.mutations()[2:] == [("delete", "a"), ("create", "a"), ("update", "b")]
+
+
+def test_failed_run_after_a_replace_keeps_the_old_resource_for_later_deletion(
+    counter: CounterProject,
+) -> None:
+    """As the real engine: a failed update deletes nothing; the replaced resource stays in state
+    marked for deletion and goes at the end of the next successful update."""
+    counter.engine().up()
+
+    failed = counter.engine(slot="2", explode_in="b", explode="update").up()
+
+    assert not failed.ok
+    assert failed.error is not None
+    assert failed.error.rstrip().endswith("RuntimeError: the counter service refused the update")
+    assert counter.mutations()[2:] == [("create", "a")]
+    pending = [(r["id"], r["delete"]) for r in counter.state()["resources"] if r["custom"]]
+    assert sorted(pending) == [("a-1", True), ("a-3", False), ("b-2", False)]
+
+    result = counter.engine(slot="2").up()
+
+    assert result.ok, result.error
+    assert counter.mutations()[3:] == [("update", "b"), ("delete", "a")]
+    assert counter.calls()[-1]["id"] == "a-1"
+    assert all(not r["delete"] for r in counter.state()["resources"])
+
+
+def test_resource_removed_from_program_is_deleted(counter: CounterProject) -> None:
+    """A resource in state that the program no longer registers: preview shows delete without
+    calling Delete; up calls Delete with the old outputs and drops it from state."""
+    counter.engine().up()
+
+    preview = counter.engine(with_b="false").preview()
+    assert preview.ops() == {"a": "same", "g": "delete", "b": "delete"}
+    assert f"-  {COUNTER}  b  delete" in preview.render()
+    assert "Delete" not in preview.provider_methods()
+
+    result = counter.engine(with_b="false").up()
+
+    assert result.ok, result.error
+    assert counter.mutations()[-1] == ("delete", "b")
+    assert counter.calls()[-1]["id"] == "b-2"
+    names = [r["urn"].split("::")[-1] for r in counter.state()["resources"]]
+    assert names == ["counter-dev", "a"]
+    assert "b_id" not in result.outputs
+
+
+def test_destroy_deletes_everything_in_reverse_order(counter: CounterProject) -> None:
+    """Destroy without running the program: Configure, then Delete per resource, newest first."""
+    counter.engine().up()
+
+    result = counter.engine().destroy()
+
+    assert result.ok, result.error
+    assert result.provider_methods() == ["Configure", "Delete", "Delete"]
+    assert counter.mutations()[-2:] == [("delete", "b"), ("delete", "a")]
+    assert counter.state()["resources"] == []
+    assert counter.state()["outputs"] == {}
+    again = counter.engine().destroy()
+    assert again.ok
+    assert again.steps == []
+    assert again.provider_calls == []
+
+
+def test_check_failure_is_printed_like_the_cli(counter: CounterProject) -> None:
+    """CheckFailure: the step fails with `property <p> value <v> has a problem: <reason>`."""
+    result = counter.engine(count="-2").preview()
+
+    assert not result.ok
+    assert result.error is not None
+    assert (
+        f"{COUNTER} resource 'a': property count value -2 has a problem: "
+        "must be a positive whole number"
+    ) in result.error
+    assert result.step("a").error is not None
+    assert "Diagnostics:" in result.render()
+
+
+def test_check_failure_on_a_secret_input_masks_the_value(counter: CounterProject) -> None:
+    """The CLI prints the input's value; for a secret input that is `[secret]`."""
+    result = counter.engine(token="letmein-0").up()
+
+    assert not result.ok
+    assert result.error is not None
+    assert "property token value [secret] has a problem: is a well-known default" in result.error
+    assert "letmein-0" not in result.error
+    assert counter.mutations() == []
+
+
+def test_provider_exception_fails_the_run_and_keeps_earlier_steps(
+    counter: CounterProject,
+) -> None:
+    """A provider exception reaches the engine as gRPC UNKNOWN carrying the traceback; the run
+    fails with it, the program sees the error, and completed steps are still saved."""
+    counter.engine(with_b="false").up()
+
+    result = counter.engine(explode_in="b", explode="create").up()
+
+    assert not result.ok
+    assert result.error is not None
+    assert result.error.rstrip().endswith("RuntimeError: the counter service refused the request")
+    assert result.step("b").error == result.error
+    assert "Program failed" in result.program_output
+    names = {r["urn"].split("::")[-1] for r in counter.state()["resources"]}
+    assert names == {"counter-dev", "a", "g"}  # g completed before b failed
+
+
+def test_program_exception_is_reported(counter: CounterProject) -> None:
+    """An exception in the program (here: missing required secret config) fails the run."""
+    engine = TestEngine(counter.dir, config={"log": str(counter.log)})
+
+    result = engine.up()
+
+    assert not result.ok
+    assert result.error is not None
+    assert "Missing required configuration variable 'counter:token'" in result.error
+    assert counter.mutations() == []
+
+
+def test_stack_config_file_and_logs(counter: CounterProject) -> None:
+    """Pulumi.<stack>.yaml plain values are namespaced and passed to the program (and to the
+    provider's Configure); arguments win; pulumi.log messages arrive through the Engine service."""
+    (counter.dir / "Pulumi.dev.yaml").write_text(
+        f"config:\n  label: from-file\n  log: {counter.log}\n"
+    )
+    result = TestEngine(counter.dir, secret_config={"token": TOKEN}).preview()
+
+    assert result.ok, result.error
+    assert result.outputs["label"] == "from-file"
+    assert [str(e) for e in result.logs if e.severity == "info"] == ["info: counter program ran"]
+    overridden = TestEngine(counter.dir, config={"label": "arg"}, secret_config={"token": "t"})
+    assert overridden.config["counter:label"] == "arg"
+
+
+def test_secure_stack_config_is_rejected(counter: CounterProject) -> None:
+    """Encrypted config needs the CLI's secrets provider; the test engine says so."""
+    (counter.dir / "Pulumi.dev.yaml").write_text("config:\n  counter:token:\n    secure: AAAA\n")
+    with pytest.raises(ProjectError, match="secret_config"):
+        TestEngine(counter.dir)
+
+
+@pytest.mark.faketime
+@pytest.mark.skipif(find_libfaketime() is None, reason="libfaketime is not installed")
+def test_provider_env_moves_only_the_providers_clock(counter: CounterProject) -> None:
+    """provider_env reaches the provider process (libfaketime), and gRPC still works there."""
+    engine = TestEngine(
+        counter.dir,
+        config={"log": str(counter.log), "with_b": "false"},
+        secret_config={"token": TOKEN},
+        provider_env=faketime_env("+31d"),
+    )
+
+    result = engine.up()
+
+    assert result.ok, result.error
+    created = next(c for c in counter.calls() if c["call"] == "create")
+    assert created["now"] - time.time() == pytest.approx(31 * 86400, abs=600)
