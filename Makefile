@@ -26,8 +26,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Each example is its own program (every one has a __main__.py), so each is checked on its own.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	@for example in examples/*/; do \
+		echo "mypy $$example"; \
+		(cd $$example && ../../$(BIN)/mypy --config-file ../../pyproject.toml *.py) || exit 1; \
+	done
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
