@@ -1,0 +1,108 @@
+"""The client against the emulator over loopback: the same fault modes users' CI can inject."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pulumi_metal_reset.client import MetalClient
+from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
+from pulumi_metal_reset.errors import (
+    AmbiguousNetworkError,
+    AmbiguousServerError,
+    InvalidRequestError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnexpectedResponseError,
+)
+
+
+def client(emulator: Emulator, token: str = DEV_TOKEN, **options: float) -> MetalClient:
+    settings: dict[str, float] = {"max_retries": 3, "max_retry_wait": 2.0, "timeout": 5.0}
+    settings.update(options)
+    return MetalClient(
+        emulator.url,
+        token,
+        token_source="the test token",
+        timeout=settings["timeout"],
+        max_retries=int(settings["max_retries"]),
+        max_retry_wait=settings["max_retry_wait"],
+    )
+
+
+def methods(emulator: Emulator) -> list[tuple[str, int | None]]:
+    return [(e.method, e.status) for e in emulator.journal]
+
+
+def test_create_and_reset(metal_emulator: Emulator) -> None:
+    api = client(metal_emulator)
+    api.create_password_reset_token("a+b@x.io")
+    new = api.reset_password()
+    assert new.new_password.get_secret_value() == metal_emulator.password_of(DEV_USER)
+    assert metal_emulator.journal[0].query == {"email": ["a+b@x.io"]}
+    assert methods(metal_emulator) == [("POST", 201), ("DELETE", 201)]
+
+
+def test_429_waits_for_retry_after_then_succeeds(metal_emulator: Emulator) -> None:
+    metal_emulator.faults.set(script=("429", "ok"), retry_after=1)
+    started = time.monotonic()
+    client(metal_emulator).reset_password()
+    assert time.monotonic() - started >= 0.9
+    assert methods(metal_emulator) == [("DELETE", 429), ("DELETE", 201)]
+
+
+def test_rate_limit_after_retries_are_spent(metal_emulator: Emulator) -> None:
+    metal_emulator.faults.set(script=("429",) * 3, retry_after=0)
+    with pytest.raises(RateLimitedError):
+        client(metal_emulator, max_retries=2, max_retry_wait=0.05).reset_password()
+    assert len(metal_emulator.journal) == 3
+
+
+def test_503_is_retried_then_reported(metal_emulator: Emulator) -> None:
+    metal_emulator.faults.set(script=("503",) * 4)
+    with pytest.raises(ServerError) as caught:
+        client(metal_emulator, max_retries=3, max_retry_wait=0.05).create_password_reset_token(
+            "ops@example.com"
+        )
+    assert not isinstance(caught.value, AmbiguousServerError)
+    assert len(metal_emulator.journal) == 4
+
+
+@pytest.mark.parametrize("status", ["500", "502"])
+def test_ambiguous_statuses_are_sent_once(metal_emulator: Emulator, status: str) -> None:
+    metal_emulator.faults.set(script=(status,))
+    with pytest.raises(AmbiguousServerError, match="pulumi up"):
+        client(metal_emulator).reset_password()
+    assert len(metal_emulator.journal) == 1
+
+
+def test_drop_after_apply_is_ambiguous_and_not_resent(metal_emulator: Emulator) -> None:
+    metal_emulator.faults.set(script=("drop", "drop"))
+    with pytest.raises(AmbiguousNetworkError, match="may already have been reset"):
+        client(metal_emulator).reset_password()
+    with pytest.raises(AmbiguousNetworkError, match="may already have been sent"):
+        client(metal_emulator).create_password_reset_token("ops@example.com")
+    assert [(e.method, e.applied) for e in metal_emulator.journal] == [
+        ("DELETE", True),
+        ("POST", True),
+    ]
+
+
+def test_truncated_body_is_never_echoed(metal_emulator: Emulator) -> None:
+    metal_emulator.faults.set(script=("truncated",))
+    with pytest.raises(UnexpectedResponseError) as caught:
+        client(metal_emulator).reset_password()
+    password = metal_emulator.password_of(DEV_USER)
+    assert password is not None
+    assert password not in str(caught.value)
+    assert password not in repr(caught.value)
+
+
+def test_wrong_token_and_bad_email(metal_emulator: Emulator) -> None:
+    with pytest.raises(UnauthorizedError, match="the test token"):
+        client(metal_emulator, token="tok-SECRET-wrong").reset_password()
+    with pytest.raises(InvalidRequestError) as caught:
+        client(metal_emulator).create_password_reset_token("not-an-email")
+    assert caught.value.messages
