@@ -140,6 +140,7 @@ class Deployment:
         self.provider_calls: list[tuple[str, str]] = []
         #: Resources registered this run, in registration order (urn -> state).
         self.registered: dict[str, ResourceState] = {}
+        self._seen: set[str] = set()
         #: Old resources to delete at the end: replaced ones (create-before-delete).
         self.replaced: list[ResourceState] = []
         self.stack_urn = self.make_urn("", ROOT_STACK_TYPE, f"{project}-{stack}")
@@ -213,6 +214,12 @@ class Deployment:
     def register(self, request: resource_pb2.RegisterResourceRequest) -> Registered:
         """Handle one RegisterResource: the URN, ID and outputs to answer with."""
         urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            if urn in self._seen:
+                message = f"Duplicate resource URN '{urn}'; try giving it a unique name"
+                self.errors.append(message)
+                raise StepFailed(message)
+            self._seen.add(urn)
         if request.custom:
             return self._register_custom(urn, request)
         return self._register_component(urn, request)

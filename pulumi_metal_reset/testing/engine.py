@@ -418,6 +418,8 @@ class TestEngine:
         program_error: str | None,
     ) -> RunResult:
         errors = list(deployment.errors)
+        # As in the CLI, an error logged by the program fails the run.
+        errors += [entry.message for entry in deployment.logs if entry.severity == "error"]
         if program_error is not None and not errors:
             errors.append(program_error)
         return RunResult(

@@ -185,6 +185,30 @@ def test_replace_creates_the_new_resource_before_deleting_the_old(
     assert ids == {"counter-dev": "", "a": "a-3", "g": "", "b": "b-2"}
 
 
+def test_diff_unknown_falls_back_to_comparing_inputs(counter: CounterProject) -> None:
+    """DIFF_UNKNOWN (a provider without a diff): the engine compares old and checked inputs."""
+    counter.engine(diff_unknown="true").up()
+
+    same = counter.engine(diff_unknown="true").preview()
+    changed = counter.engine(diff_unknown="true", label="two").preview()
+
+    assert same.ops() == {"a": "same", "g": "same", "b": "same"}
+    assert changed.ops()["a"] == "update"
+    assert changed.step("a").diffs == ["label"]
+
+
+def test_duplicate_urn_and_logged_errors_fail_the_run(counter: CounterProject) -> None:
+    """As the engine: a second registration of one URN fails; an error log fails the run."""
+    duplicate = counter.engine(duplicate_a="true").preview()
+    logged = counter.engine(log_error="quota exceeded").preview()
+
+    assert not duplicate.ok
+    assert duplicate.error is not None
+    assert "Duplicate resource URN" in duplicate.error
+    assert not logged.ok
+    assert logged.error == "quota exceeded"
+
+
 def test_delete_before_replace_deletes_first(counter: CounterProject) -> None:
     """deleteBeforeReplace (resource option): the old resource goes before the new one exists."""
     counter.engine(dbr="true").up()

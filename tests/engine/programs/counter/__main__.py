@@ -37,4 +37,10 @@ if config.get_bool("with_b") is not False:
     )
     pulumi.export("b_id", b.id)
 
+if config.get_bool("duplicate_a"):
+    Counter("a", {"label": "again"})
+
+if config.get("log_error"):
+    pulumi.log.error(config.require("log_error"))
+
 pulumi.log.info("counter program ran")

@@ -38,9 +38,11 @@ class CounterProvider(ResourceProvider):
     """Creates numbered counters; ``slot`` forces replacement; ``explode`` names a failing call."""
 
     log_path: Path | None = None
+    diff_unknown = False
 
     def configure(self, req: ConfigureRequest) -> None:
         self.log_path = Path(req.config.require("log"))
+        self.diff_unknown = req.config.get("diff_unknown") == "true"
 
     def _log(self, call: str, **fields: Any) -> None:
         assert self.log_path is not None
@@ -66,6 +68,8 @@ class CounterProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         self._log("diff", name=news.get("rname"), id=id_, olds=olds)
+        if self.diff_unknown:
+            return DiffResult()  # changes=None: DIFF_UNKNOWN, the engine compares inputs itself
         changed = [k for k in _COMPARED if olds.get(k) != news.get(k)]
         replaces = ["slot"] if "slot" in changed else []
         return DiffResult(changes=bool(changed), replaces=replaces)
