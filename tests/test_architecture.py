@@ -81,3 +81,11 @@ def test_provider_import_does_not_load_the_http_stack() -> None:
 
 def test_package_ships_py_typed() -> None:
     assert (PACKAGE / "py.typed").exists()
+
+
+def test_testing_exports_resolve() -> None:
+    import pulumi_metal_reset.testing as testing
+
+    assert set(testing.__all__) == set(testing._LAZY)
+    for name in testing.__all__:
+        assert getattr(testing, name) is not None

@@ -24,7 +24,19 @@ _LAZY = {
     "find_libfaketime": "pulumi_metal_reset.testing.faketime",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "UNKNOWN",
+    "LogEntry",
+    "ProjectError",
+    "ProviderServer",
+    "ProviderServerError",
+    "RunResult",
+    "Secret",
+    "Step",
+    "TestEngine",
+    "faketime_env",
+    "find_libfaketime",
+]
 
 if TYPE_CHECKING:
     from pulumi_metal_reset.testing.engine import (
