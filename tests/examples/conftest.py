@@ -18,6 +18,7 @@ from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.testing.engine import RunResult, TestEngine
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PROGRAMS = Path(__file__).resolve().parent / "programs"
 RESOURCE_TYPE = "pulumi-python:dynamic/metal:PasswordResetToken"
 
 
@@ -26,7 +27,8 @@ class ExampleStack:
 
     def __init__(self, example: str, root: Path, emulator: Emulator) -> None:
         self.dir = root / example
-        shutil.copytree(EXAMPLES / example, self.dir)
+        source = EXAMPLES / example if (EXAMPLES / example).is_dir() else PROGRAMS / example
+        shutil.copytree(source, self.dir)
         self.emulator = emulator
         self.state = root / f"{example}.state.json"
         self.config: dict[str, str] = {
