@@ -9,6 +9,8 @@ Design, in the order a reviewer asks about it:
   is retried: connection failures before the request was sent, 429 and 503. A read timeout, a
   dropped connection, 500, 502 and 504 may have reset the password or mailed a token, so they
   are never retried and surface as `AmbiguousOutcomeError` subclasses.
+* TLS is always verified, against the CA bundle named by REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or
+  SSL_CERT_FILE (read per call, first set wins), else certifi's.
 * Every failure is one of the exceptions in `errors`, raised `from None` with one sentence that
   says what happened, where the offending value came from and what to do. No message is built
   from a response body except the scrubbed `errors` strings of a 422; a token or password never
@@ -20,6 +22,7 @@ from __future__ import annotations
 import http.cookiejar
 import logging
 import math
+import os
 import random
 import threading
 from collections.abc import Collection, MutableMapping
@@ -77,6 +80,8 @@ _MAX_BODY_BYTES: Final = 1 << 20
 _MAX_API_MESSAGE_CHARS: Final = 200
 _RESET_PATH: Final = "/reset-password"
 _RETRYABLE_STATUSES: Final = frozenset({429, 503})
+#: Where a CA bundle may be named, first wins: requests' own order, then OpenSSL's variable.
+_CA_BUNDLE_VARIABLES: Final = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 _RERUN_DELETE: Final = (
     "so the password may already have been reset; running `pulumi up` again rotates it to a "
     "known password"
@@ -148,7 +153,7 @@ def _new_session(max_retries: int, max_retry_wait: float) -> requests.Session:
     session = requests.Session()
     session.cookies.set_policy(_BlockAllCookies())
     session.verify = True
-    session.trust_env = True  # honour REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and *_PROXY like requests
+    session.trust_env = True  # honour *_PROXY like requests; CA bundles: see _ca_bundle
     adapter = HTTPAdapter(
         pool_connections=4,
         pool_maxsize=POOL_MAXSIZE,
@@ -169,6 +174,19 @@ def _shared_session(max_retries: int, max_retry_wait: float) -> requests.Session
             if session is None:
                 session = _sessions[key] = _new_session(max_retries, max_retry_wait)
     return session
+
+
+def _ca_bundle() -> tuple[str | bool, str | None]:
+    """`verify` for this call and the variable it came from, read from the environment now.
+
+    Hand-written because requests reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE but ignores
+    SSL_CERT_FILE (it uses certifi). Never False: an empty variable means the default bundle.
+    """
+    for name in _CA_BUNDLE_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            return value, name
+    return True, None
 
 
 class _TokenAuth(AuthBase):
@@ -368,6 +386,7 @@ class MetalClient:
         session = _shared_session(self._max_retries, self._max_retry_wait)
         url = self._api_url + _RESET_PATH + query
         log_path = urlsplit(self._api_url).path + _RESET_PATH
+        verify, ca_variable = _ca_bundle()
         try:
             response = session.request(
                 method,
@@ -377,12 +396,20 @@ class MetalClient:
                 timeout=(self._connect_timeout, self._timeout),
                 allow_redirects=False,
                 stream=True,
-                verify=True,
+                verify=verify,
                 proxies=_no_proxies() if self._loopback else None,
             )
         except requests.RequestException as exc:
             _log.debug("%s %s -> %s", method, log_path, type(exc).__name__)
-            raise self._network_error(method, exc, doing) from None
+            raise self._network_error(method, exc, doing, ca_variable) from None
+        except OSError:
+            # requests raises a bare OSError, before connecting, for a CA path that does not exist.
+            if ca_variable is None or os.path.exists(str(verify)):
+                raise
+            raise ConfigurationError(
+                f"The CA bundle named by the environment variable {ca_variable} does not exist; "
+                "point it at a PEM file of trusted CA certificates or unset it."
+            ) from None
         try:
             body: bytes | None = self._read_body(response)
         except requests.RequestException:
@@ -404,7 +431,7 @@ class MetalClient:
         return b"".join(chunks)
 
     def _network_error(
-        self, method: str, exc: requests.RequestException, doing: str
+        self, method: str, exc: requests.RequestException, doing: str, ca_variable: str | None
     ) -> NetworkError:
         """Classify by whether the request can have reached the server; never quote `exc`."""
         reason: object = exc.args[0] if exc.args else None
@@ -417,9 +444,15 @@ class MetalClient:
         if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(reason, ReadTimeoutError):
             never_sent = None
         elif isinstance(exc, requests.exceptions.SSLError) or isinstance(reason, Urllib3SSLError):
+            trusted = (
+                f"the CA bundle named by {ca_variable}"
+                if ca_variable
+                else "the default CA bundle (for a private CA set SSL_CERT_FILE or "
+                "REQUESTS_CA_BUNDLE)"
+            )
             never_sent = (
-                "its TLS certificate could not be verified or the TLS handshake failed "
-                "(for a private CA set REQUESTS_CA_BUNDLE)"
+                f"its TLS certificate could not be verified against {trusted} or the TLS "
+                "handshake failed"
             )
         elif isinstance(reason, NameResolutionError):
             never_sent, retried = "its host name could not be resolved", True
