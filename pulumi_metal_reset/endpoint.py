@@ -9,7 +9,13 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["DEFAULT_API_URL", "METAL_PATH", "is_loopback_host", "normalise_api_url"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "METAL_PATH",
+    "has_credentials",
+    "is_loopback_host",
+    "normalise_api_url",
+]
 
 METAL_PATH = "/metal/v1"
 DEFAULT_API_URL = "https://api.equinix.com" + METAL_PATH
@@ -24,6 +30,25 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def has_credentials(value: str) -> bool:
+    """True when the URL carries a user name or password, which must never be echoed."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return "@" in value
+    return parts.username is not None or parts.password is not None
+
+
+def _with_metal_path(path: str) -> str:
+    """Append whatever part of `/metal/v1` is missing; a gateway's own prefix is kept."""
+    lowered = path.lower()
+    if lowered.endswith(METAL_PATH):
+        return path[: -len(METAL_PATH)] + METAL_PATH
+    if lowered.endswith("/metal"):
+        return path[: -len("/metal")] + METAL_PATH
+    return path + METAL_PATH
 
 
 def normalise_api_url(value: str) -> str:
@@ -53,9 +78,7 @@ def normalise_api_url(value: str) -> str:
             "uses plain http:// to a host that is not loopback; use https:// "
             "(plain http is allowed only to 127.0.0.1, ::1 or localhost, such as the emulator)"
         )
-    path = parts.path.rstrip("/")
-    if not path.endswith(METAL_PATH):
-        path += METAL_PATH
+    path = _with_metal_path(parts.path.rstrip("/"))
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"

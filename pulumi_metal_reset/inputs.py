@@ -90,6 +90,13 @@ def _api_url(value: Any) -> str:
     try:
         return endpoint.normalise_api_url(value)
     except ValueError as err:
+        if endpoint.has_credentials(value):
+            # Reported without the property name: the CLI would print the URL, credentials too.
+            raise _custom(
+                "url_credentials",
+                "The API endpoint given to this resource embeds credentials; remove them from "
+                "the URL and pass the API token as auth_token.",
+            ) from None
         raise _custom("url", str(err)) from None
 
 
@@ -126,7 +133,7 @@ _TYPE_REASONS = {
 def _reason(error: Any) -> Failure:
     loc = error["loc"]
     field = str(loc[0])
-    if field == "auth_token":
+    if field == "auth_token" or error["type"] == "url_credentials":
         return Failure(TOKEN_PROPERTY, error["msg"])
     if field == "rotation_triggers" and len(loc) > 1:
         return Failure(

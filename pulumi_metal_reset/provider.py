@@ -12,7 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -28,38 +28,25 @@ from pulumi.output import Unknown
 
 from pulumi_metal_reset import rotation, schedule
 from pulumi_metal_reset.errors import (
+    AmbiguousOutcomeError,
     ConfigurationError,
     MetalApiError,
     MetalResetError,
     RotationAfterCreateError,
 )
 from pulumi_metal_reset.inputs import UNKNOWN, validate_inputs
-from pulumi_metal_reset.settings import (
-    Connection,
-    ProviderSettings,
-    connection_for,
-    resolve_settings,
-)
+from pulumi_metal_reset.settings import CONFIG_KEYS, ENV_KEYS, connection_for, hide_tokens
 
 if TYPE_CHECKING:
     from pulumi_metal_reset.client import MetalClient
 
-__all__ = ["CONFIG_KEYS", "PasswordResetTokenProvider"]
+__all__ = ["PasswordResetTokenProvider"]
 
 PROVIDER_KEY = "__provider"
-CONFIG_KEYS = (
-    "equinix:authToken",
-    "equinix:endpoint",
-    "equinix:requestTimeout",
-    "equinix:maxRetries",
-    "equinix:maxRetryWaitSeconds",
-)
 
 
-def _reraise(err: MetalResetError) -> NoReturn:
-    # The engine prints the traceback: drop the frames below and the chained cause so the last
-    # line is the one clean sentence and nothing the request carried can show.
-    raise err.with_traceback(None) from None
+def _environment() -> dict[str, Any]:
+    return hide_tokens({key: os.environ[key] for key in ENV_KEYS if key in os.environ})
 
 
 def _now() -> int:
@@ -82,58 +69,66 @@ def _marked(value: Any) -> Any:
 
 
 class PasswordResetTokenProvider(ResourceProvider):
-    """Create = POST /reset-password (mails a token); a rotating update = DELETE /reset-password."""
+    """Create = POST /reset-password (mails a token); a rotating update = DELETE /reset-password.
 
-    _settings: ProviderSettings | None = None
-    _settings_error: ConfigurationError | None = None
+    Errors are re-raised as `raise err.with_traceback(None) from None`: the engine prints the
+    traceback, so the frames below and the chained cause are dropped and its last line is the
+    one clean sentence, with nothing the request carried.
+    """
+
+    # Filled by `configure`, in the provider process only; never pickled (see __getstate__).
+    _config: dict[str, Any] | None = None
+    _environ: dict[str, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle as a bare reference even after `configure`: settings hold the API token."""
+        """Pickle as a bare reference even after `configure`: the config holds the API token."""
         return {}
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Runs once per provider process; config values arrive as strings with namespaced keys."""
-        config = {key: req.config.get(key) for key in CONFIG_KEYS}
-        try:
-            self._settings = resolve_settings(config, os.environ)
-        except ConfigurationError as err:
-            self._settings_error = err
+        """Runs once per provider process; config values arrive as strings with namespaced keys.
 
-    def _resolved(self) -> ProviderSettings:
-        if self._settings_error is not None:
-            _reraise(ConfigurationError(str(self._settings_error)))
-        if self._settings is None:  # configure was never called, as under pulumi's mocks
-            self.configure(ConfigureRequest(_EmptyConfig()))  # type: ignore[arg-type]
-            return self._resolved()
-        return self._settings
+        Nothing is validated here: a setting is checked when a call needs it, with its source.
+        """
+        self._config = hide_tokens({key: req.config.get(key) for key in CONFIG_KEYS})
+        self._environ = _environment()
 
     def _client(self, props: Mapping[str, Any]) -> MetalClient:
         # Imported on first use: requests and urllib3 are only needed when a call is made.
         from pulumi_metal_reset.client import MetalClient
 
+        if self._config is None:  # never configured, as under pulumi's mocks
+            self._config, self._environ = {}, _environment()
         try:
-            conn: Connection = connection_for(self._resolved(), props)
+            conn = connection_for(props, self._config, self._environ or {})
+            return MetalClient(
+                conn.api_url,
+                conn.token.get_secret_value(),
+                token_source=conn.token_source,
+                api_url_source=conn.api_url_source,
+                timeout=conn.timeout,
+                max_retries=conn.max_retries,
+                max_retry_wait=conn.max_retry_wait,
+            )
         except ConfigurationError as err:
-            _reraise(err)
-        return MetalClient(
-            conn.api_url,
-            conn.token.get_secret_value(),
-            token_source=conn.token_source,
-            api_url_source=conn.api_url_source,
-            timeout=conn.timeout,
-            max_retries=conn.max_retries,
-            max_retry_wait=conn.max_retry_wait,
-        )
+            raise err.with_traceback(None) from None
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate every input and derive `rotation_slot`, the only place that reads the clock."""
-        self._resolved()
+        """Validate every input and derive `rotation_slot`, the only place that reads the clock.
+
+        `olds` are the old *inputs*. When the email changes, the engine replaces the resource
+        and only calls `create`; a rotation due in the same run is carried to it as
+        `rotation_pending`, which the preview shows as an added input.
+        """
         olds, news = _marked(olds), _marked(news)
         checked, failures = validate_inputs(news)
-        if not any(f.property == "rotate_every" for f in failures):
-            checked["rotation_slot"] = rotation.derive_slot(olds, checked["rotate_every"], _now())
-        else:
+        if any(f.property == "rotate_every" for f in failures):
             checked["rotation_slot"] = None
+        else:
+            checked["rotation_slot"] = rotation.derive_slot(olds, checked["rotate_every"], _now())
+        if olds.get("email") and not failures:
+            decision = rotation.decide(olds, checked)
+            if decision.replace and decision.rotate:
+                checked["rotation_pending"] = "; ".join(decision.reasons)
         return CheckResult(checked, [CheckFailure(f.property, f.reason) for f in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -151,7 +146,7 @@ class PasswordResetTokenProvider(ResourceProvider):
         try:
             client.create_password_reset_token(email)
         except MetalResetError as err:
-            _reraise(err)
+            raise err.with_traceback(None) from None
         outs = _schedule_outputs(props) | {
             "email": email,
             "requested_at": schedule.format_timestamp(_now()),
@@ -160,18 +155,18 @@ class PasswordResetTokenProvider(ResourceProvider):
             "rotation_reason": None,
             "new_password": None,
         }
-        if props.get("rotate_on_create"):
+        reason = props.get("rotation_pending") or (
+            "rotate_on_create" if props.get("rotate_on_create") else None
+        )
+        if reason:
             try:
-                outs |= _rotated(client, outs, "rotate_on_create")
+                outs |= _rotated(client, outs, reason)
             except MetalApiError as err:
-                _reraise(
-                    RotationAfterCreateError(
-                        f"A reset token was mailed to {email}, but the rotation that "
-                        f"rotate_on_create asks for failed: {err} Pulumi cannot record a "
-                        "half-created resource, so the next `pulumi up` mails a new token and "
-                        "rotates again."
-                    )
-                )
+                raise RotationAfterCreateError(
+                    f"A reset token was mailed to {email}, but the rotation after it failed "
+                    f"({_cause(err)}); Pulumi cannot record a half-created resource, so the "
+                    "next `pulumi up` mails a new token and rotates again."
+                ) from None
         return CreateResult(str(uuid.uuid4()), outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -184,7 +179,7 @@ class PasswordResetTokenProvider(ResourceProvider):
             try:
                 outs |= _rotated(client, outs, "; ".join(decision.reasons))
             except MetalResetError as err:
-                _reraise(err)
+                raise err.with_traceback(None) from None
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -214,6 +209,10 @@ def _rotated(client: MetalClient, outs: Mapping[str, Any], reason: str) -> dict[
     }
 
 
-class _EmptyConfig:
-    def get(self, _key: str) -> None:
-        return None
+def _cause(err: MetalApiError) -> str:
+    """A short phrase for an error quoted inside another sentence: no advice of its own."""
+    kind = type(err).__name__.removesuffix("Error")
+    detail = f"HTTP {err.status}" if err.status is not None else "no response"
+    if isinstance(err, AmbiguousOutcomeError):
+        return f"{kind}, {detail}: the password may already have been reset"
+    return f"{kind}, {detail}"

@@ -42,15 +42,28 @@ def _slot_seconds(value: Any) -> int | None:
         return None
 
 
+def _period(value: Any) -> int | None:
+    if value is None or is_unknown(value):
+        return None
+    try:
+        return schedule.parse_duration(value)
+    except ValueError:
+        return None
+
+
 def derive_slot(old_inputs: Mapping[str, Any], rotate_every: Any, now: int) -> str | None:
     """The `rotation_slot` input: start of the current period, on the grid already recorded."""
     if rotate_every is None:
         return None
     if is_unknown(rotate_every):
         return UNKNOWN
-    period = schedule.parse_duration(rotate_every)
-    previous = _slot_seconds(old_inputs.get("rotation_slot"))
-    return schedule.format_timestamp(schedule.current_slot(previous, period, now))
+    slot = schedule.realigned_slot(
+        _slot_seconds(old_inputs.get("rotation_slot")),
+        _period(old_inputs.get("rotate_every")),
+        schedule.parse_duration(rotate_every),
+        now,
+    )
+    return schedule.format_timestamp(slot)
 
 
 def next_rotation_at(news: Mapping[str, Any]) -> str | None:
@@ -63,23 +76,24 @@ def next_rotation_at(news: Mapping[str, Any]) -> str | None:
 
 
 def decide(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision:
-    """Compare the recorded outputs with the new checked inputs.
+    """Compare the recorded state with the new checked inputs.
 
-    A changed `rotate_every` re-aligns the grid and never rotates by itself; only changed
-    triggers or a later slot under an unchanged period do.
+    The password rotates when the triggers changed or the new slot reached the recorded next
+    rotation. A changed `rotate_every` alone re-aligns the grid and never rotates by itself.
     """
     if any(is_unknown(news.get(key)) for key in _COMPARED):
         return Decision(replace=is_unknown(news.get("email")), reasons=(), changes=True)
     reasons: list[str] = []
     if dict(olds.get("rotation_triggers") or {}) != dict(news.get("rotation_triggers") or {}):
         reasons.append("rotation_triggers changed")
-    old_slot = _slot_seconds(olds.get("rotation_slot"))
-    new_slot = _slot_seconds(news.get("rotation_slot"))
-    same_period = olds.get("rotate_every") == news.get("rotate_every")
-    if same_period and old_slot is not None and new_slot is not None and new_slot > old_slot:
+    if schedule.is_due(
+        _slot_seconds(olds.get("rotation_slot")),
+        _period(olds.get("rotate_every")),
+        _slot_seconds(news.get("rotation_slot")),
+    ):
         reasons.append(f"rotate_every: the period starting {news['rotation_slot']} began")
     replace = olds.get("email") != news.get("email")
-    schedule_changed = not same_period or olds.get("rotation_slot") != news.get("rotation_slot")
+    schedule_changed = any(olds.get(k) != news.get(k) for k in ("rotate_every", "rotation_slot"))
     return Decision(
         replace=replace,
         reasons=tuple(reasons),

@@ -18,9 +18,11 @@ __all__ = [
     "current_slot",
     "format_duration",
     "format_timestamp",
+    "is_due",
     "next_rotation",
     "parse_duration",
     "parse_timestamp",
+    "realigned_slot",
 ]
 
 MIN_PERIOD_SECONDS = 60
@@ -33,7 +35,8 @@ _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _SHORT = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 _ISO_CALENDAR = re.compile(r"P(?:\d+[WD])*\d+[YM](?:\d+[YMWD])*(?:T.*)?")
-_SHORT_CALENDAR = re.compile(r"\d+\s*(?:y|yr|yrs|years?|mo|mos|months?|M)")
+# In the short form "m" is minutes, so an upper-case "M" (or a word for a month or year) is refused.
+_SHORT_CALENDAR = re.compile(r"\d\s*(?:M|[yY]|mo|MO|Mo|months?|years?)")
 
 _FORMAT_HINT = 'use a form like "90m", "12h", "30d", "2w", "P30D", "PT12H" or a number of seconds'
 
@@ -62,20 +65,19 @@ def _whole_seconds(value: float) -> int:
 
 
 def _parse_text(text: str) -> int:
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
-    for pattern, units, candidate in ((_SHORT, "wdhms", text), (_ISO, "WDHMS", text.upper())):
-        match = pattern.fullmatch(candidate)
-        if match and any(match.groups()):
-            return sum(
-                int(n) * _UNITS[u.lower()]
-                for n, u in zip(match.groups(), units, strict=True)
-                if n is not None
-            )
-    if _ISO_CALENDAR.fullmatch(text.upper()) or _SHORT_CALENDAR.fullmatch(text):
+    iso = text[:1] in ("P", "p")
+    if _ISO_CALENDAR.fullmatch(text.upper()) or (not iso and _SHORT_CALENDAR.search(text)):
         raise ValueError(
             "uses months or years, which have no fixed length; give days instead, "
             'for example "P30D" or "365d"'
+        )
+    pattern, units = (_ISO, "WDHMS") if iso else (_SHORT, "wdhms")
+    match = pattern.fullmatch(text.upper() if iso else text.lower())
+    if match and any(match.groups()):
+        return sum(
+            int(n) * _UNITS[u.lower()] for n, u in zip(match.groups(), units, strict=True) if n
         )
     raise ValueError(f"is not a duration; {_FORMAT_HINT}")
 
@@ -115,3 +117,21 @@ def current_slot(previous: int | None, period: int, now: int) -> int:
 
 def next_rotation(slot: int, period: int) -> int:
     return slot + period
+
+
+def realigned_slot(previous: int | None, previous_period: int | None, period: int, now: int) -> int:
+    """The slot after a run, when the period may have changed since `previous` was recorded.
+
+    The old grid is first advanced to its latest boundary, so a rotation that was already due
+    under the old period stays due; the new period then continues from that boundary.
+    """
+    if previous is not None and previous_period is not None and previous_period != period:
+        previous = current_slot(previous, previous_period, now)
+    return current_slot(previous, period, now)
+
+
+def is_due(previous: int | None, previous_period: int | None, slot: int | None) -> bool:
+    """A rotation is due when the new slot reaches the recorded slot's next rotation."""
+    if previous is None or previous_period is None or slot is None:
+        return False
+    return slot >= next_rotation(previous, previous_period)

@@ -1,13 +1,15 @@
-"""Provider settings from the keys pulumi-equinix users already have, each with its source.
+"""Connection settings from the keys pulumi-equinix users already have, each with its source.
 
-Precedence: resource input, then stack config, then environment, then default. Every value keeps
-a phrase naming where it came from, so an error can tell the user what to fix. No HTTP, no Pulumi.
+Precedence: resource input, then stack config, then environment, then default. Only the value
+that wins is validated, and only when an API call needs it, so a stale variable that an input
+overrides, or a run that calls nothing, never fails. Every value keeps a phrase naming where it
+came from, so an error can tell the user what to fix. No HTTP, no Pulumi.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, SecretStr, TypeAdapter, ValidationError
@@ -15,9 +17,18 @@ from pydantic import Field, SecretStr, TypeAdapter, ValidationError
 from pulumi_metal_reset import endpoint
 from pulumi_metal_reset.errors import ConfigurationError
 
-__all__ = ["Connection", "ProviderSettings", "connection_for", "resolve_settings"]
+__all__ = ["CONFIG_KEYS", "ENV_KEYS", "Connection", "connection_for", "hide_tokens"]
 
 T = TypeVar("T")
+
+CONFIG_KEYS = (
+    "equinix:authToken",
+    "equinix:endpoint",
+    "equinix:requestTimeout",
+    "equinix:maxRetries",
+    "equinix:maxRetryWaitSeconds",
+)
+ENV_KEYS = ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT")
 
 _TIMEOUT = TypeAdapter(Annotated[float, Field(gt=0, le=3600)])
 _RETRIES = TypeAdapter(Annotated[int, Field(ge=0, le=100)])
@@ -31,37 +42,39 @@ MISSING_CREDENTIAL = (
 
 
 @dataclass(frozen=True)
-class ProviderSettings:
-    """Settings resolved once per provider process, in `configure`."""
-
-    api_url: str
-    api_url_source: str
-    token: SecretStr | None
-    token_source: str | None
-    timeout: float
-    max_retries: int
-    max_retry_wait: float
-
-
-@dataclass(frozen=True)
 class Connection:
-    """What one API call needs: the settings with a resource's own overrides applied."""
+    """What one API call needs; the token is a SecretStr, so no repr or log shows it."""
 
     api_url: str
     api_url_source: str
-    token: SecretStr
+    token: SecretStr = field(repr=False)
     token_source: str
     timeout: float
     max_retries: int
     max_retry_wait: float
 
 
-def _first(
-    config: Mapping[str, Any], environ: Mapping[str, str], key: str, env: str | None
+def hide_tokens(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy whose token entries are SecretStr, for keeping settings where a repr can see them."""
+    hidden = {"equinix:authToken", "METAL_AUTH_TOKEN"}
+    return {
+        key: SecretStr(str(value)) if key in hidden and value is not None else value
+        for key, value in values.items()
+    }
+
+
+def _winner(
+    inputs: Mapping[str, Any],
+    config: Mapping[str, Any],
+    environ: Mapping[str, Any],
+    names: tuple[str | None, str, str | None],
 ) -> tuple[Any, str] | None:
-    value = config.get(key)
-    if value not in (None, ""):
-        return value, f"the stack config {key}"
+    """The first set value among input, stack config and environment, with its source."""
+    field_name, key, env = names
+    if field_name is not None and inputs.get(field_name):
+        return inputs[field_name], f"the resource input {field_name}"
+    if config.get(key) not in (None, ""):
+        return config[key], f"the stack config {key}"
     if env is not None and environ.get(env):
         return environ[env], f"the environment variable {env}"
     return None
@@ -80,39 +93,6 @@ def _number(adapter: TypeAdapter[T], found: tuple[Any, str] | None, default: T, 
         ) from None
 
 
-def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> ProviderSettings:
-    """Read stack config (string values, namespaced keys) and environment; raise on bad values."""
-    url = _first(config, environ, "equinix:endpoint", "EQUINIX_API_ENDPOINT")
-    api_url, api_url_source = (endpoint.DEFAULT_API_URL, "the default endpoint")
-    if url is not None:
-        api_url, api_url_source = _url(str(url[0]), url[1]), url[1]
-    token = _first(config, environ, "equinix:authToken", "METAL_AUTH_TOKEN")
-    return ProviderSettings(
-        api_url=api_url,
-        api_url_source=api_url_source,
-        token=SecretStr(str(token[0])) if token else None,
-        token_source=token[1] if token else None,
-        timeout=_number(
-            _TIMEOUT,
-            _first(config, environ, "equinix:requestTimeout", "EQUINIX_API_TIMEOUT"),
-            30.0,
-            "a number of seconds between 0 and 3600",
-        ),
-        max_retries=_number(
-            _RETRIES,
-            _first(config, environ, "equinix:maxRetries", None),
-            10,
-            "a whole number between 0 and 100",
-        ),
-        max_retry_wait=_number(
-            _WAIT,
-            _first(config, environ, "equinix:maxRetryWaitSeconds", None),
-            30.0,
-            "a number of seconds between 0 and 3600",
-        ),
-    )
-
-
 def _url(value: str, source: str) -> str:
     try:
         return endpoint.normalise_api_url(value)
@@ -120,23 +100,45 @@ def _url(value: str, source: str) -> str:
         raise ConfigurationError(f"The endpoint from {source} {err}.") from None
 
 
-def connection_for(settings: ProviderSettings, inputs: Mapping[str, Any]) -> Connection:
-    """Apply a resource's `api_url` and `auth_token` inputs; raise when no token is anywhere."""
-    api_url, api_url_source = settings.api_url, settings.api_url_source
-    if inputs.get("api_url"):
-        api_url = _url(str(inputs["api_url"]), "the resource input api_url")
-        api_url_source = "the resource input api_url"
-    token, token_source = settings.token, settings.token_source
-    if inputs.get("auth_token"):
-        token, token_source = SecretStr(str(inputs["auth_token"])), "the resource input auth_token"
-    if token is None or token_source is None:
+def connection_for(
+    inputs: Mapping[str, Any], config: Mapping[str, Any], environ: Mapping[str, Any]
+) -> Connection:
+    """Resolve and validate what a call needs; raise ConfigurationError before any request.
+
+    `config` holds stack config values as the engine sends them (strings, namespaced keys);
+    token values may already be wrapped in SecretStr, as the provider keeps them.
+    """
+    url = _winner(inputs, config, environ, ("api_url", "equinix:endpoint", "EQUINIX_API_ENDPOINT"))
+    api_url, api_url_source = endpoint.DEFAULT_API_URL, "the default endpoint"
+    if url is not None:
+        api_url, api_url_source = _url(str(url[0]), url[1]), url[1]
+    token = _winner(
+        inputs, config, environ, ("auth_token", "equinix:authToken", "METAL_AUTH_TOKEN")
+    )
+    if token is None:
         raise ConfigurationError(MISSING_CREDENTIAL)
+    secret = token[0] if isinstance(token[0], SecretStr) else SecretStr(str(token[0]))
     return Connection(
         api_url=api_url,
         api_url_source=api_url_source,
-        token=token,
-        token_source=token_source,
-        timeout=settings.timeout,
-        max_retries=settings.max_retries,
-        max_retry_wait=settings.max_retry_wait,
+        token=secret,
+        token_source=token[1],
+        timeout=_number(
+            _TIMEOUT,
+            _winner({}, config, environ, (None, "equinix:requestTimeout", "EQUINIX_API_TIMEOUT")),
+            30.0,
+            "a number of seconds between 0 and 3600",
+        ),
+        max_retries=_number(
+            _RETRIES,
+            _winner({}, config, environ, (None, "equinix:maxRetries", None)),
+            10,
+            "a whole number between 0 and 100",
+        ),
+        max_retry_wait=_number(
+            _WAIT,
+            _winner({}, config, environ, (None, "equinix:maxRetryWaitSeconds", None)),
+            30.0,
+            "a number of seconds between 0 and 3600",
+        ),
     )

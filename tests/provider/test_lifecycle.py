@@ -112,11 +112,35 @@ def test_changing_the_schedule_alone_makes_no_call(
     assert deployment.outputs["rotation_count"] == 0
 
 
-def test_changed_email_replaces(deployment: Deployment, emulator: Emulator) -> None:
-    deployment.up({"email": EMAIL})
+def test_changed_email_replaces_with_a_new_token(
+    deployment: Deployment, emulator: Emulator
+) -> None:
+    deployment.up({"email": EMAIL, "rotate_on_create": True})
     emulator.reset_journal()
+    checked = deployment.check({"email": "other@example.com", "rotate_on_create": True})
+    assert "rotation_pending" not in checked
     assert deployment.up({"email": "other@example.com"}) == "replace"
     assert calls(emulator) == ["POST"]
+    assert deployment.outputs["email"] == "other@example.com"
+    # A replacement is a new resource: it knows no password until it rotates.
+    assert deployment.outputs["new_password"] is None
+    assert deployment.outputs["rotation_count"] == 0
+
+
+def test_rotation_due_with_an_email_change_is_carried_to_the_replacement(
+    deployment: Deployment, emulator: Emulator
+) -> None:
+    """The engine only calls `create` for a replacement; the due rotation must still happen."""
+    deployment.up({"email": EMAIL, "rotation_triggers": {"ticket": "SEC-1"}})
+    emulator.reset_journal()
+    news = {"email": "other@example.com", "rotation_triggers": {"ticket": "SEC-2"}}
+    assert deployment.check(news)["rotation_pending"] == "rotation_triggers changed"
+    assert deployment.up(news) == "replace"
+    assert calls(emulator) == ["POST", "DELETE"]
+    assert deployment.outputs["new_password"] == emulator.password_of(DEV_USER)
+    assert deployment.outputs["rotation_reason"] == "rotation_triggers changed"
+    assert deployment.up(news) == "same"
+    assert "rotation_pending" not in deployment.inputs
 
 
 def test_token_or_endpoint_change_alone_is_no_change(
@@ -196,7 +220,9 @@ def test_rotation_failing_after_create_says_the_email_went_out(
         deployment.up({"email": EMAIL, "rotate_on_create": True})
     message = str(caught.value)
     assert f"mailed to {EMAIL}" in message
-    assert "next `pulumi up` mails a new token" in message
+    assert "(AmbiguousServer, HTTP 500: the password may already have been reset)" in message
+    assert message.endswith("so the next `pulumi up` mails a new token and rotates again.")
+    assert message.count(". ") == 0  # one sentence, with no advice from the inner error
     assert calls(emulator) == ["POST", "DELETE"]
 
 
@@ -212,10 +238,38 @@ def test_read_keeps_state_and_delete_makes_no_call(
     assert calls(emulator) == []
 
 
-def test_invalid_config_fails_check_with_its_source() -> None:
-    broken = make_provider({"equinix:requestTimeout": "soon"})
+def test_invalid_config_fails_when_a_call_needs_it(emulator: Emulator) -> None:
+    broken = Deployment(
+        make_provider(
+            {
+                "equinix:endpoint": emulator.url,
+                "equinix:authToken": "metal-emulator-dev-token",
+                "equinix:requestTimeout": "soon",
+            }
+        )
+    )
+    checked = broken.check({"email": EMAIL})
     with pytest.raises(ConfigurationError, match="The stack config equinix:requestTimeout"):
-        broken.check({}, {"email": EMAIL})
+        broken.provider.create(checked)
+    assert calls(emulator) == []
+
+
+def test_a_bad_token_in_config_fails_with_a_short_traceback(emulator: Emulator) -> None:
+    import traceback
+
+    broken = make_provider({"equinix:endpoint": emulator.url, "equinix:authToken": "abc def"})
+    try:
+        broken.create({"email": EMAIL})
+    except ConfigurationError:
+        text = traceback.format_exc()
+    else:
+        raise AssertionError("create did not fail")
+    frames = [
+        line for line in text.splitlines() if 'File "' in line and "pulumi_metal_reset" in line
+    ]
+    assert len(frames) <= 2, text
+    assert "abc def" not in text
+    assert "the stack config equinix:authToken" in text.strip().splitlines()[-1]
 
 
 def test_one_provider_serves_four_threads(provider: PasswordResetTokenProvider) -> None:

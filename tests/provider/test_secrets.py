@@ -19,7 +19,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
-from pulumi_metal_reset.settings import resolve_settings
+from pulumi_metal_reset.settings import connection_for
 
 from .conftest import Deployment, make_provider
 
@@ -67,9 +67,9 @@ def test_configured_provider_pickles_without_its_token(emulator: Emulator) -> No
 
 
 def test_reprs_hide_the_token() -> None:
-    settings = resolve_settings({"equinix:authToken": DEV_TOKEN}, {})
-    assert DEV_TOKEN not in repr(settings)
-    assert DEV_TOKEN not in str(settings)
+    conn = connection_for({}, {"equinix:authToken": DEV_TOKEN}, {})
+    assert DEV_TOKEN not in repr(conn)
+    assert DEV_TOKEN not in str(conn)
     provider = make_provider({"equinix:authToken": DEV_TOKEN})
     assert DEV_TOKEN not in repr(provider)
     assert DEV_TOKEN not in repr(vars(provider))

@@ -155,3 +155,12 @@ def test_any_string_map_is_a_valid_trigger_set(triggers: dict[str, str]) -> None
     checked, failures = validate_inputs({"email": "a@example.com", "rotation_triggers": triggers})
     assert failures == []
     assert checked["rotation_triggers"] == triggers
+
+
+def test_credentials_in_the_endpoint_are_never_named_or_echoed() -> None:
+    """The CLI prints a named property's value; this URL carries a secret, so no name."""
+    url = "https://bob:tok-SECRET@api.equinix.com"
+    _, failures = validate_inputs({"email": "a@example.com", "api_url": url})
+    assert failures == [(TOKEN_PROPERTY, failures[0].reason)]
+    assert "tok-SECRET" not in failures[0].reason
+    assert "embeds credentials" in failures[0].reason

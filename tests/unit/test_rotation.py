@@ -111,3 +111,28 @@ def _cumulative(start: int, gaps: list[int]) -> list[int]:
         now += gap
         out.append(now)
     return out
+
+
+def test_shortening_the_period_while_overdue_still_rotates() -> None:
+    """45 days into a 30-day period the rotation is due; switching to 7 days must not cancel it."""
+    old = _state()
+    slot = derive_slot(old, "P7D", T0 + 45 * DAY)
+    assert slot == schedule.format_timestamp(T0 + 30 * DAY + 2 * 7 * DAY)
+    decision = decide(old, _state(rotate_every="P7D", rotation_slot=slot))
+    assert decision.rotate
+
+
+def test_lengthening_the_period_while_overdue_still_rotates() -> None:
+    old = _state()
+    slot = derive_slot(old, "P365D", T0 + 45 * DAY)
+    assert slot == schedule.format_timestamp(T0 + 30 * DAY)
+    assert decide(old, _state(rotate_every="P365D", rotation_slot=slot)).rotate
+
+
+def test_changing_the_period_before_it_is_due_does_not_rotate() -> None:
+    old = _state()
+    slot = derive_slot(old, "P7D", T0 + 10 * DAY)
+    assert slot == schedule.format_timestamp(T0 + 7 * DAY)
+    decision = decide(old, _state(rotate_every="P7D", rotation_slot=slot))
+    assert decision.changes
+    assert not decision.rotate

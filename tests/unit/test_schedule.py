@@ -126,3 +126,23 @@ def test_a_clock_that_goes_back_never_moves_the_slot_back(
     anchor: int, period: int, back: int
 ) -> None:
     assert schedule.current_slot(anchor, period, anchor - back) == anchor
+
+
+@given(st.none() | EPOCHS, PERIODS, EPOCHS)
+def test_realignment_with_an_unchanged_period_is_the_plain_slot(
+    previous: int | None, period: int, now: int
+) -> None:
+    assert schedule.realigned_slot(previous, period, period, now) == schedule.current_slot(
+        previous, period, now
+    )
+
+
+@given(EPOCHS, PERIODS, PERIODS, st.integers(min_value=0, max_value=10**9))
+def test_a_period_change_keeps_a_due_rotation_due(
+    anchor: int, old_period: int, new_period: int, elapsed: int
+) -> None:
+    """Due under the old period stays due after a change; not due never becomes due by it."""
+    now = anchor + elapsed
+    slot = schedule.realigned_slot(anchor, old_period, new_period, now)
+    assert slot <= now < slot + new_period
+    assert schedule.is_due(anchor, old_period, slot) == (elapsed >= old_period)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pulumi_metal_reset.endpoint import DEFAULT_API_URL
 from pulumi_metal_reset.errors import ConfigurationError
-from pulumi_metal_reset.settings import connection_for, resolve_settings
+from pulumi_metal_reset.settings import MISSING_CREDENTIAL, connection_for
 
 TOKEN = "tok-SECRET-abc123"
+WITH_TOKEN = {"equinix:authToken": TOKEN}
 
 
 def test_defaults() -> None:
-    settings = resolve_settings({}, {})
-    assert settings.api_url == DEFAULT_API_URL
-    assert (settings.timeout, settings.max_retries, settings.max_retry_wait) == (30.0, 10, 30.0)
-    assert settings.token is None
+    conn = connection_for({}, WITH_TOKEN, {})
+    assert conn.api_url == DEFAULT_API_URL
+    assert conn.api_url_source == "the default endpoint"
+    assert (conn.timeout, conn.max_retries, conn.max_retry_wait) == (30.0, 10, 30.0)
 
 
 def test_config_beats_environment_and_values_arrive_as_strings() -> None:
-    settings = resolve_settings(
+    conn = connection_for(
+        {},
         {
             "equinix:authToken": "from-config",
             "equinix:endpoint": "http://127.0.0.1:9000",
@@ -29,15 +33,16 @@ def test_config_beats_environment_and_values_arrive_as_strings() -> None:
         },
         {"METAL_AUTH_TOKEN": "from-env", "EQUINIX_API_ENDPOINT": "https://x.io"},
     )
-    assert settings.token is not None
-    assert settings.token.get_secret_value() == "from-config"
-    assert settings.token_source == "the stack config equinix:authToken"
-    assert settings.api_url == "http://127.0.0.1:9000/metal/v1"
-    assert (settings.timeout, settings.max_retries, settings.max_retry_wait) == (5.0, 2, 0.5)
+    assert conn.token.get_secret_value() == "from-config"
+    assert conn.token_source == "the stack config equinix:authToken"
+    assert conn.api_url == "http://127.0.0.1:9000/metal/v1"
+    assert conn.api_url_source == "the stack config equinix:endpoint"
+    assert (conn.timeout, conn.max_retries, conn.max_retry_wait) == (5.0, 2, 0.5)
 
 
 def test_environment_fallbacks() -> None:
-    settings = resolve_settings(
+    conn = connection_for(
+        {},
         {},
         {
             "METAL_AUTH_TOKEN": "from-env",
@@ -45,26 +50,39 @@ def test_environment_fallbacks() -> None:
             "EQUINIX_API_TIMEOUT": "12",
         },
     )
-    assert settings.token_source == "the environment variable METAL_AUTH_TOKEN"
-    assert settings.api_url == "https://proxy.example.com/metal/v1"
-    assert settings.api_url_source == "the environment variable EQUINIX_API_ENDPOINT"
-    assert settings.timeout == 12.0
+    assert conn.token_source == "the environment variable METAL_AUTH_TOKEN"
+    assert conn.api_url == "https://proxy.example.com/metal/v1"
+    assert conn.api_url_source == "the environment variable EQUINIX_API_ENDPOINT"
+    assert conn.timeout == 12.0
 
 
 def test_resource_inputs_override_everything() -> None:
-    settings = resolve_settings({"equinix:authToken": "cfg"}, {})
-    conn = connection_for(settings, {"auth_token": TOKEN, "api_url": "http://localhost:1"})
+    conn = connection_for(
+        {"auth_token": TOKEN, "api_url": "http://localhost:1"},
+        {"equinix:authToken": "cfg", "equinix:endpoint": "https://cfg.example.com"},
+        {"METAL_AUTH_TOKEN": "env"},
+    )
     assert conn.token.get_secret_value() == TOKEN
     assert conn.token_source == "the resource input auth_token"
     assert conn.api_url == "http://localhost:1/metal/v1"
+    assert conn.api_url_source == "the resource input api_url"
+
+
+def test_only_the_winning_endpoint_is_validated() -> None:
+    """A stale environment variable that an input or config overrides never fails a run."""
+    broken = {"EQUINIX_API_ENDPOINT": "http://metal.internal"}
+    conn = connection_for({"api_url": "http://127.0.0.1:1"}, WITH_TOKEN, broken)
+    assert conn.api_url == "http://127.0.0.1:1/metal/v1"
+    with pytest.raises(ConfigurationError, match="environment variable EQUINIX_API_ENDPOINT"):
+        connection_for({}, WITH_TOKEN, broken)
 
 
 def test_missing_token_names_all_three_places() -> None:
     with pytest.raises(ConfigurationError) as caught:
-        connection_for(resolve_settings({}, {}), {})
-    message = str(caught.value)
+        connection_for({}, {}, {})
+    assert str(caught.value) == MISSING_CREDENTIAL
     for place in ("auth_token", "equinix:authToken", "METAL_AUTH_TOKEN"):
-        assert place in message
+        assert place in MISSING_CREDENTIAL
 
 
 @pytest.mark.parametrize(
@@ -74,16 +92,19 @@ def test_missing_token_names_all_three_places() -> None:
         ({}, {"EQUINIX_API_TIMEOUT": "-1"}, "The environment variable EQUINIX_API_TIMEOUT"),
         ({"equinix:maxRetries": "2.5"}, {}, "not a whole number"),
         ({"equinix:endpoint": "http://metal.example.com"}, {}, "stack config equinix:endpoint"),
+        ({"equinix:endpoint": "https://u:p@x.io"}, {}, "must not embed credentials"),
     ],
 )
 def test_bad_values_name_their_source(
-    config: dict[str, str], env: dict[str, str], fragment: str
+    config: dict[str, Any], env: dict[str, str], fragment: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match=fragment):
-        resolve_settings(config, env)
+    with pytest.raises(ConfigurationError, match=fragment) as caught:
+        connection_for({}, config | WITH_TOKEN, env)
+    assert TOKEN not in str(caught.value)
+    assert "u:p@" not in str(caught.value)
 
 
-def test_settings_repr_hides_the_token() -> None:
-    settings = resolve_settings({"equinix:authToken": TOKEN}, {})
-    assert TOKEN not in repr(settings)
-    assert TOKEN not in repr(connection_for(settings, {}))
+def test_connection_repr_hides_the_token() -> None:
+    conn = connection_for({}, WITH_TOKEN, {})
+    assert TOKEN not in repr(conn)
+    assert TOKEN not in str(conn)
