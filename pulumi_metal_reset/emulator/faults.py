@@ -29,6 +29,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -178,7 +179,19 @@ class Faults:
 
     def update(self, **changes: Any) -> FaultConfig:
         """Change only the given fields; the script and RNG restart all the same."""
-        return self._install(replace(self.config, **changes))
+        return self.modify(lambda current: replace(current, **changes))
+
+    def modify(self, change: Callable[[FaultConfig], FaultConfig]) -> FaultConfig:
+        """Install `change(current)`, reading and writing under one lock hold.
+
+        Two concurrent updates of different fields must both land; reading the config, then
+        installing in a second lock hold, would let one overwrite the other. `change` must not
+        call back into this object (the lock is not re-entrant); if it raises, nothing changes.
+        """
+        with self._lock:
+            config = change(self._state.config)
+            self._state = self._fresh(config)
+        return config
 
     def clear(self) -> FaultConfig:
         return self._install(FaultConfig())

@@ -277,7 +277,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if self.command == "PUT":
                 faults.set(FaultConfig.from_json(_json_body(body)))
             elif self.command == "PATCH":
-                faults.set(FaultConfig.from_json(_json_body(body), base=faults.config))
+                data = _json_body(body)
+                faults.modify(lambda current: FaultConfig.from_json(data, base=current))
             elif self.command == "DELETE":
                 faults.clear()
         except FaultConfigError as err:
