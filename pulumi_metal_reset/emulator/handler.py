@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, unquote
 
 from pulumi_metal_reset.emulator.faults import Decision, FaultConfig, FaultConfigError
 from pulumi_metal_reset.emulator.journal import token_id
@@ -157,7 +157,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         except _RequestError as err:
             self._send(error_response(err.status, err.message), close=True)
         except Exception as exc:  # a bug here must not hang the client or print secrets
-            _log.error("emulator error on %s %s: %s", self.command, path, type(exc).__name__)
+            where = self._redact_path(path)
+            _log.error("emulator error on %s %s: %s", self.command, where, type(exc).__name__)
             self._send(error_response(500, "emulator internal error"), close=True)
 
     def _read_body(self) -> bytes:
@@ -228,7 +229,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         """
         elapsed_ms = (time.monotonic() - call.started) * 1000.0
         redact = self.server.accounts.redact
-        path = redact(call.path)
+        path = self._redact_path(call.path)
         status = None if response is None else response.status
         self.server.journal.record(
             time=time.time(),
@@ -268,8 +269,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             response = self._control_faults(body)
         else:
             response = self._control_journal()
+        # Logged before sending, like API requests, so a client holding its answer sees the line.
+        _log.debug("control %s %s -> %s", self.command, self._redact_path(path), response.status)
         self._send(response)
-        _log.debug("control %s %s -> %s", self.command, path, response.status)
 
     def _control_faults(self, body: bytes) -> Response:
         faults = self.server.faults
@@ -290,6 +292,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if self.command == "DELETE":
             return json_response(200, {"cleared": journal.clear()})
         return json_response(200, {"entries": [entry.to_json() for entry in journal.snapshot()]})
+
+    def _redact_path(self, path: str) -> str:
+        """`path` fit for a log line or the journal: no token or issued password, as sent or
+        percent-encoded (a client that misplaced a secret in the URL may have encoded it).
+
+        Shown decoded only when decoding revealed a secret, so ordinary paths stay as sent.
+        """
+        redact = self.server.accounts.redact
+        as_sent = redact(path)
+        decoded = unquote(as_sent, errors="replace")
+        redacted = redact(decoded)
+        return as_sent if redacted == decoded else redacted
 
     # --- the wire -----------------------------------------------------------------------------
 
