@@ -17,7 +17,7 @@ import time
 import pytest
 
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
-from pulumi_metal_reset.testing.faketime import faketime_env, find_libfaketime
+from pulumi_metal_reset.testing.faketime import faketime_env
 
 from .conftest import TOKEN, CounterProject
 
@@ -358,7 +358,6 @@ def test_secure_stack_config_is_rejected(counter: CounterProject) -> None:
 
 
 @pytest.mark.faketime
-@pytest.mark.skipif(find_libfaketime() is None, reason="libfaketime is not installed")
 def test_provider_env_moves_only_the_providers_clock(counter: CounterProject) -> None:
     """provider_env reaches the provider process (libfaketime), and gRPC still works there."""
     engine = TestEngine(

@@ -11,17 +11,11 @@ import pytest
 from pulumi_metal_reset import schedule
 from pulumi_metal_reset.emulator import DEV_USER
 from pulumi_metal_reset.testing.engine import Secret
-from pulumi_metal_reset.testing.faketime import faketime_env, find_libfaketime
+from pulumi_metal_reset.testing.faketime import faketime_env
 
 from .conftest import StackFactory, assert_ok
 
-pytestmark = [
-    pytest.mark.faketime,
-    pytest.mark.skipif(
-        find_libfaketime() is None,
-        reason="Debian's libfaketime is not installed (make test installs it where it can)",
-    ),
-]
+pytestmark = pytest.mark.faketime
 
 DAY = 86400
 

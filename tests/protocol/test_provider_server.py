@@ -23,7 +23,7 @@ from pulumi.runtime.proto import provider_pb2
 from pulumi_metal_reset import schedule
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
 from pulumi_metal_reset.inputs import UNKNOWN
-from pulumi_metal_reset.testing.faketime import faketime_env, find_libfaketime
+from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
 
 from .registration import registered_inputs
@@ -233,7 +233,6 @@ def test_config_secret_never_reaches_an_error(
 
 
 @pytest.mark.faketime
-@pytest.mark.skipif(find_libfaketime() is None, reason="Debian's libfaketime is not installed")
 def test_a_moved_clock_advances_the_slot(emulator: Emulator, blob: str, tmp_path: Path) -> None:
     """libfaketime shifts the whole provider process by 31 days; the product has no clock hook."""
     with ProviderServer(tmp_path, project="proto") as now_server:
