@@ -33,12 +33,11 @@ def is_loopback_host(host: str) -> bool:
 
 
 def has_credentials(value: str) -> bool:
-    """True when the URL carries a user name or password, which must never be echoed."""
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return "@" in value
-    return parts.username is not None or parts.password is not None
+    """True when the text may carry a user name or password, which must never be echoed.
+
+    Any `@` counts: a malformed URL such as `user:pw@host` has no parseable userinfo at all.
+    """
+    return "@" in value
 
 
 def _with_metal_path(path: str) -> str:

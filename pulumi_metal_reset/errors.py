@@ -90,7 +90,8 @@ class UnexpectedResponseError(MetalApiError):
 
 
 class RotationAfterCreateError(MetalResetError):
-    """The token was mailed, but the rotation `rotate_on_create` asked for failed.
+    """A token was mailed, but the rotation right after it failed (`rotate_on_create`, or an
+    email change made in place with a rotation due).
 
-    A dynamic provider cannot record a half-created resource, so the next run mails again.
+    A dynamic provider cannot record half a change, so the next run mails again.
     """

@@ -115,9 +115,7 @@ class PasswordResetTokenProvider(ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate every input and derive `rotation_slot`, the only place that reads the clock.
 
-        `olds` are the old *inputs*. When the email changes, the engine replaces the resource
-        and only calls `create`; a rotation due in the same run is carried to it as
-        `rotation_pending`, which the preview shows as an added input.
+        `olds` are the old *inputs*; the engine sends none when it re-checks a replacement.
         """
         olds, news = _marked(olds), _marked(news)
         checked, failures = validate_inputs(news)
@@ -125,18 +123,19 @@ class PasswordResetTokenProvider(ResourceProvider):
             checked["rotation_slot"] = None
         else:
             checked["rotation_slot"] = rotation.derive_slot(olds, checked["rotate_every"], _now())
-        if olds.get("email") and not failures:
-            decision = rotation.decide(olds, checked)
-            if decision.replace and decision.rotate:
-                checked["rotation_pending"] = "; ".join(decision.reasons)
         return CheckResult(checked, [CheckFailure(f.property, f.reason) for f in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Pure: `olds` are the recorded outputs, since the server drops the old inputs."""
+        """Pure: `olds` are the recorded outputs, since the server drops the old inputs.
+
+        A changed email replaces the resource (a new token, a new schedule), unless a rotation
+        is also due: the engine re-checks a replacement without its old state, which would lose
+        that rotation, so the change is then made in place (POST for the new email, DELETE).
+        """
         decision = rotation.decide(_marked(olds), _marked(news))
         return DiffResult(
             changes=decision.changes,
-            replaces=["email"] if decision.replace else [],
+            replaces=["email"] if decision.replace and not decision.rotate else [],
             delete_before_replace=False,
         )
 
@@ -155,18 +154,8 @@ class PasswordResetTokenProvider(ResourceProvider):
             "rotation_reason": None,
             "new_password": None,
         }
-        reason = props.get("rotation_pending") or (
-            "rotate_on_create" if props.get("rotate_on_create") else None
-        )
-        if reason:
-            try:
-                outs |= _rotated(client, outs, reason)
-            except MetalApiError as err:
-                raise RotationAfterCreateError(
-                    f"A reset token was mailed to {email}, but the rotation after it failed "
-                    f"({_cause(err)}); Pulumi cannot record a half-created resource, so the "
-                    "next `pulumi up` mails a new token and rotates again."
-                ) from None
+        if props.get("rotate_on_create"):
+            outs |= _rotated_after_mail(client, outs, email, "rotate_on_create")
         return CreateResult(str(uuid.uuid4()), outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -174,12 +163,23 @@ class PasswordResetTokenProvider(ResourceProvider):
         decision = rotation.decide(olds, news)
         outs = {k: v for k, v in olds.items() if k != PROVIDER_KEY}
         outs |= _schedule_outputs(news)
-        if decision.rotate:
-            client = self._client(news)
+        if not decision.rotate:
+            return UpdateResult(outs)
+        client = self._client(news)
+        reason = "; ".join(decision.reasons)
+        if decision.replace:  # an email change made in place, see `diff`
+            email = news["email"]
             try:
-                outs |= _rotated(client, outs, "; ".join(decision.reasons))
+                client.create_password_reset_token(email)
             except MetalResetError as err:
                 raise err.with_traceback(None) from None
+            outs |= {"email": email, "requested_at": schedule.format_timestamp(_now())}
+            outs |= _rotated_after_mail(client, outs, email, reason)
+            return UpdateResult(outs)
+        try:
+            outs |= _rotated(client, outs, reason)
+        except MetalResetError as err:
+            raise err.with_traceback(None) from None
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -207,6 +207,20 @@ def _rotated(client: MetalClient, outs: Mapping[str, Any], reason: str) -> dict[
         "rotation_count": int(outs.get("rotation_count") or 0) + 1,
         "rotation_reason": reason,
     }
+
+
+def _rotated_after_mail(
+    client: MetalClient, outs: Mapping[str, Any], email: str, reason: str
+) -> dict[str, Any]:
+    """Rotate right after a POST succeeded; a failure cannot leave half a change recorded."""
+    try:
+        return _rotated(client, outs, reason)
+    except MetalApiError as err:
+        raise RotationAfterCreateError(
+            f"A reset token was mailed to {email}, but the rotation after it failed "
+            f"({_cause(err)}); Pulumi cannot record a half-done change, so the next "
+            "`pulumi up` mails a new token and rotates again."
+        ) from None
 
 
 def _cause(err: MetalApiError) -> str:

@@ -122,11 +122,16 @@ def next_rotation(slot: int, period: int) -> int:
 def realigned_slot(previous: int | None, previous_period: int | None, period: int, now: int) -> int:
     """The slot after a run, when the period may have changed since `previous` was recorded.
 
-    The old grid is first advanced to its latest boundary, so a rotation that was already due
-    under the old period stays due; the new period then continues from that boundary.
+    With a changed period, a rotation already due under the old one stays due: the old grid is
+    advanced to its latest boundary and the new period continues from there. When none was due
+    the slot stays put, so the new period counts from the last slot and a shorter one can never
+    push the next rotation past the old schedule's.
     """
     if previous is not None and previous_period is not None and previous_period != period:
-        previous = current_slot(previous, previous_period, now)
+        advanced = current_slot(previous, previous_period, now)
+        if advanced == previous:
+            return previous
+        previous = advanced
     return current_slot(previous, period, now)
 
 

@@ -58,7 +58,7 @@ def hide_tokens(values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy whose token entries are SecretStr, for keeping settings where a repr can see them."""
     hidden = {"equinix:authToken", "METAL_AUTH_TOKEN"}
     return {
-        key: SecretStr(str(value)) if key in hidden and value is not None else value
+        key: (SecretStr(str(value)) if value else None) if key in hidden else value
         for key, value in values.items()
     }
 

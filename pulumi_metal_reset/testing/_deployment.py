@@ -287,31 +287,36 @@ class Deployment:
         stub = server.stub
         olds_in = old.inputs if old is not None else {}
 
-        check = self._call(
-            "Check",
-            urn,
-            stub.Check,
-            provider_pb2.CheckRequest(
-                urn=urn,
-                name=name,
-                type=type_,
-                olds=to_struct(strip_secrets(olds_in)),
-                news=to_struct(strip_secrets(news)),
-                randomSeed=os.urandom(32),
-            ),
-        )
-        if check.failures:
-            lines = []
-            for failure in check.failures:
-                if failure.property:
-                    value = go_format(news.get(failure.property))
-                    lines.append(
-                        f"property {failure.property} value {value} has a problem: {failure.reason}"
-                    )
-                else:
-                    lines.append(f"has a problem: {failure.reason}")
-            raise StepFailed("\n".join(lines))
-        checked = annotate_secrets(from_struct(check.inputs), news)
+        def run_check(olds: PropertyMap) -> PropertyMap:
+            check = self._call(
+                "Check",
+                urn,
+                stub.Check,
+                provider_pb2.CheckRequest(
+                    urn=urn,
+                    name=name,
+                    type=type_,
+                    olds=to_struct(strip_secrets(olds)),
+                    news=to_struct(strip_secrets(news)),
+                    randomSeed=os.urandom(32),
+                ),
+            )
+            if check.failures:
+                lines = []
+                for failure in check.failures:
+                    if failure.property:
+                        # The CLI prints the value as given, secret or not (NOTES §3).
+                        value = go_format(strip_secrets(news.get(failure.property)))
+                        lines.append(
+                            f"property {failure.property} value {value} has a problem: "
+                            f"{failure.reason}"
+                        )
+                    else:
+                        lines.append(f"has a problem: {failure.reason}")
+                raise StepFailed("\n".join(lines))
+            return annotate_secrets(from_struct(check.inputs), news)
+
+        checked = run_check(olds_in)
 
         delete_before_replace = request.deleteBeforeReplace
         if old is not None:
@@ -346,6 +351,12 @@ class Deployment:
                 step.op = "same"
             else:
                 step.op = "replace" if replaces else "update"
+                if replaces:
+                    # Like the real engine (step_generator.go, "we need to recompute the default
+                    # values"): a replacement is checked again with no old inputs, and Create
+                    # gets those inputs.
+                    checked = run_check({})
+                    input_changes = changed_keys(old.inputs, checked)
                 step.diffs = input_changes
                 step.diff_marks = _diff_marks(old.inputs, checked)
             delete_before_replace = delete_before_replace or diff.deleteBeforeReplace

@@ -233,14 +233,38 @@ def test_config_secret_never_reaches_an_error(
 
 
 @pytest.mark.faketime
-def test_a_moved_clock_advances_the_slot(emulator: Emulator, blob: str, tmp_path: Path) -> None:
-    """libfaketime shifts the whole provider process by 31 days; the product has no clock hook."""
+def test_a_moved_clock_rotates_once(emulator: Emulator, blob: str, tmp_path: Path) -> None:
+    """libfaketime shifts the whole provider process by 31 days; the product has no clock hook.
+
+    Check derives a later slot, Diff says update, Update sends one DELETE.
+    """
+    config = {"equinix:endpoint": emulator.url, "equinix:authToken": secret(DEV_TOKEN)}
+    news = {"email": EMAIL, "rotate_every": "30d"}
     with ProviderServer(tmp_path, project="proto") as now_server:
-        configure(now_server, {"equinix:endpoint": emulator.url})
-        first = plain(check(now_server, blob, {}, {"email": EMAIL, "rotate_every": "30d"}).inputs)
+        configure(now_server, config)
+        first = plain(check(now_server, blob, {}, news).inputs)
+        created = now_server.stub.Create(
+            provider_pb2.CreateRequest(urn=URN, properties=struct(first))
+        )
+    outs = plain(created.properties)
+    emulator.reset_journal()
     with ProviderServer(tmp_path, project="proto", env=faketime_env("+31d")) as later:
-        configure(later, {"equinix:endpoint": emulator.url})
-        news = {"email": EMAIL, "rotate_every": "30d"}
+        configure(later, config)
         second = plain(check(later, blob, first, news).inputs)
+        diff = later.stub.Diff(
+            provider_pb2.DiffRequest(id=created.id, urn=URN, olds=struct(outs), news=struct(second))
+        )
+        assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+        assert list(diff.replaces) == []
+        updated = plain(
+            later.stub.Update(
+                provider_pb2.UpdateRequest(
+                    id=created.id, urn=URN, olds=struct(outs), news=struct(second)
+                )
+            ).properties
+        )
     start = schedule.parse_timestamp(first["rotation_slot"])
     assert schedule.parse_timestamp(second["rotation_slot"]) == start + 30 * 86400
+    assert [e.method for e in emulator.journal] == ["DELETE"]
+    assert updated["new_password"] == emulator.password_of(DEV_USER)
+    assert updated["next_rotation_at"] == schedule.format_timestamp(start + 60 * 86400)

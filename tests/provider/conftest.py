@@ -49,6 +49,8 @@ class Deployment:
             return "create"
         diff = self.provider.diff(self.id, dict(self.outputs), dict(checked))
         if diff.replaces:
+            # The engine re-checks a replacement with no old inputs and creates from that.
+            checked = self.provider.check({}, dict(news)).inputs
             created = self.provider.create(dict(checked))
             self.id, self.outputs, self.inputs = created.id, dict(created.outs or {}), checked
             return "replace"

@@ -117,8 +117,6 @@ def test_changed_email_replaces_with_a_new_token(
 ) -> None:
     deployment.up({"email": EMAIL, "rotate_on_create": True})
     emulator.reset_journal()
-    checked = deployment.check({"email": "other@example.com", "rotate_on_create": True})
-    assert "rotation_pending" not in checked
     assert deployment.up({"email": "other@example.com"}) == "replace"
     assert calls(emulator) == ["POST"]
     assert deployment.outputs["email"] == "other@example.com"
@@ -127,20 +125,36 @@ def test_changed_email_replaces_with_a_new_token(
     assert deployment.outputs["rotation_count"] == 0
 
 
-def test_rotation_due_with_an_email_change_is_carried_to_the_replacement(
+def test_email_change_with_a_due_rotation_is_made_in_place(
     deployment: Deployment, emulator: Emulator
 ) -> None:
-    """The engine only calls `create` for a replacement; the due rotation must still happen."""
+    """A replacement is re-checked without old state and would lose the rotation: update."""
     deployment.up({"email": EMAIL, "rotation_triggers": {"ticket": "SEC-1"}})
+    first_id = deployment.id
     emulator.reset_journal()
     news = {"email": "other@example.com", "rotation_triggers": {"ticket": "SEC-2"}}
-    assert deployment.check(news)["rotation_pending"] == "rotation_triggers changed"
-    assert deployment.up(news) == "replace"
-    assert calls(emulator) == ["POST", "DELETE"]
+    assert deployment.up(news) == "update"
+    assert deployment.id == first_id
+    assert [(e.method, e.query) for e in emulator.journal] == [
+        ("POST", {"email": ["other@example.com"]}),
+        ("DELETE", {}),
+    ]
+    assert deployment.outputs["email"] == "other@example.com"
     assert deployment.outputs["new_password"] == emulator.password_of(DEV_USER)
     assert deployment.outputs["rotation_reason"] == "rotation_triggers changed"
+    assert deployment.outputs["rotation_count"] == 1
     assert deployment.up(news) == "same"
-    assert "rotation_pending" not in deployment.inputs
+
+
+def test_in_place_email_change_whose_rotation_fails_says_the_email_went_out(
+    deployment: Deployment, emulator: Emulator
+) -> None:
+    deployment.up({"email": EMAIL, "rotation_triggers": {"t": "1"}})
+    before = dict(deployment.outputs)
+    emulator.faults.set(script=("ok", "500"))
+    with pytest.raises(RotationAfterCreateError, match=r"mailed to other@example\.com"):
+        deployment.up({"email": "other@example.com", "rotation_triggers": {"t": "2"}})
+    assert deployment.outputs == before
 
 
 def test_token_or_endpoint_change_alone_is_no_change(
@@ -222,6 +236,7 @@ def test_rotation_failing_after_create_says_the_email_went_out(
     assert f"mailed to {EMAIL}" in message
     assert "(AmbiguousServer, HTTP 500: the password may already have been reset)" in message
     assert message.endswith("so the next `pulumi up` mails a new token and rotates again.")
+    assert "half-done change" in message
     assert message.count(". ") == 0  # one sentence, with no advice from the inner error
     assert calls(emulator) == ["POST", "DELETE"]
 

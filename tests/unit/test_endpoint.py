@@ -66,4 +66,5 @@ def test_normalisation_is_idempotent(
 def test_credentials_are_detected() -> None:
     assert has_credentials("https://bob:pw@x.io")
     assert has_credentials("https://bob@x.io")
+    assert has_credentials("user:pw@x.io")
     assert not has_credentials("https://x.io/metal/v1")

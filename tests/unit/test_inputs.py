@@ -164,3 +164,13 @@ def test_credentials_in_the_endpoint_are_never_named_or_echoed() -> None:
     assert failures == [(TOKEN_PROPERTY, failures[0].reason)]
     assert "tok-SECRET" not in failures[0].reason
     assert "embeds credentials" in failures[0].reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["user:s3cret@api.example.com", "https:/user:s3cret@api.example.com", "https:user:s3cret@x.io"],
+)
+def test_malformed_urls_with_credentials_are_not_named_either(url: str) -> None:
+    _, failures = validate_inputs({"email": "a@example.com", "api_url": url})
+    assert [f.property for f in failures] == [TOKEN_PROPERTY]
+    assert "s3cret" not in failures[0].reason

@@ -130,9 +130,15 @@ def test_lengthening_the_period_while_overdue_still_rotates() -> None:
 
 
 def test_changing_the_period_before_it_is_due_does_not_rotate() -> None:
+    """The change itself never rotates; the new period counts from the last slot, so 7 days
+    after a slot 10 days old is already past and the next run rotates."""
     old = _state()
     slot = derive_slot(old, "P7D", T0 + 10 * DAY)
-    assert slot == schedule.format_timestamp(T0 + 7 * DAY)
-    decision = decide(old, _state(rotate_every="P7D", rotation_slot=slot))
+    assert slot == schedule.format_timestamp(T0)
+    news = _state(rotate_every="P7D", rotation_slot=slot)
+    decision = decide(old, news)
     assert decision.changes
     assert not decision.rotate
+    assert next_rotation_at(news) == schedule.format_timestamp(T0 + 7 * DAY)
+    later = _state(rotate_every="P7D", rotation_slot=derive_slot(news, "P7D", T0 + 10 * DAY))
+    assert decide(news, later).rotate

@@ -144,5 +144,28 @@ def test_a_period_change_keeps_a_due_rotation_due(
     """Due under the old period stays due after a change; not due never becomes due by it."""
     now = anchor + elapsed
     slot = schedule.realigned_slot(anchor, old_period, new_period, now)
-    assert slot <= now < slot + new_period
     assert schedule.is_due(anchor, old_period, slot) == (elapsed >= old_period)
+    if elapsed >= old_period:
+        assert slot <= now < slot + new_period
+    else:  # the new period counts from the last slot: never later than the old schedule
+        assert slot == anchor
+        assert schedule.next_rotation(slot, new_period) <= max(
+            schedule.next_rotation(anchor, old_period), anchor + new_period
+        )
+
+
+@given(
+    EPOCHS,
+    st.lists(st.tuples(st.integers(min_value=0, max_value=10**7), PERIODS), max_size=10),
+)
+def test_an_overdue_rotation_never_outlives_the_next_run(
+    anchor: int, runs: list[tuple[int, int]]
+) -> None:
+    """Runs at any times, each with any period (changes included): after every run, either the
+    next rotation is still ahead, or a run right after it without a change rotates."""
+    slot, period, now = anchor, runs[0][1] if runs else 3600, anchor
+    for gap, new_period in runs:
+        now += gap
+        slot, period = schedule.realigned_slot(slot, period, new_period, now), new_period
+        if now >= schedule.next_rotation(slot, period):
+            assert schedule.is_due(slot, period, schedule.realigned_slot(slot, period, period, now))

@@ -108,3 +108,13 @@ def test_connection_repr_hides_the_token() -> None:
     conn = connection_for({}, WITH_TOKEN, {})
     assert TOKEN not in repr(conn)
     assert TOKEN not in str(conn)
+
+
+def test_an_empty_config_token_falls_back_to_the_environment() -> None:
+    from pulumi_metal_reset.settings import hide_tokens
+
+    config = hide_tokens({"equinix:authToken": ""})
+    environ = hide_tokens({"METAL_AUTH_TOKEN": "from-env"})
+    conn = connection_for({}, config, environ)
+    assert conn.token.get_secret_value() == "from-env"
+    assert conn.token_source == "the environment variable METAL_AUTH_TOKEN"
