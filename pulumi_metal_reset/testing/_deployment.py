@@ -318,22 +318,23 @@ class Deployment:
 
         checked = run_check(olds_in)
 
+        def against_old(old: ResourceState, checked: PropertyMap) -> dict[str, Any]:
+            """Diff and Update send the same fields: old outputs as olds, secrets stripped."""
+            return {
+                "id": old.id,
+                "urn": urn,
+                "name": name,
+                "type": type_,
+                "olds": to_struct(strip_secrets(old.outputs)),
+                "news": to_struct(strip_secrets(checked)),
+                "old_inputs": to_struct(strip_secrets(old.inputs)),
+                "ignoreChanges": list(request.ignoreChanges),
+            }
+
         delete_before_replace = request.deleteBeforeReplace
         if old is not None:
             diff = self._call(
-                "Diff",
-                urn,
-                stub.Diff,
-                provider_pb2.DiffRequest(
-                    id=old.id,
-                    urn=urn,
-                    name=name,
-                    type=type_,
-                    olds=to_struct(strip_secrets(old.outputs)),
-                    news=to_struct(strip_secrets(checked)),
-                    old_inputs=to_struct(strip_secrets(old.inputs)),
-                    ignoreChanges=list(request.ignoreChanges),
-                ),
+                "Diff", urn, stub.Diff, provider_pb2.DiffRequest(**against_old(old, checked))
             )
             input_changes = changed_keys(old.inputs, checked)
             changes = diff.changes
@@ -391,19 +392,7 @@ class Deployment:
         if step.op == "update":
             assert old is not None
             resp = self._call(
-                "Update",
-                urn,
-                stub.Update,
-                provider_pb2.UpdateRequest(
-                    id=old.id,
-                    urn=urn,
-                    name=name,
-                    type=type_,
-                    olds=to_struct(strip_secrets(old.outputs)),
-                    news=to_struct(strip_secrets(checked)),
-                    old_inputs=to_struct(strip_secrets(old.inputs)),
-                    ignoreChanges=list(request.ignoreChanges),
-                ),
+                "Update", urn, stub.Update, provider_pb2.UpdateRequest(**against_old(old, checked))
             )
             new.id = old.id
             new.outputs = finish_outputs(from_struct(resp.properties))
