@@ -18,19 +18,14 @@ import pytest
 
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
 from pulumi_metal_reset.testing.faketime import faketime_env
+from tests.wire import is_wrapped_secret, secret
 
 from .conftest import TOKEN, CounterProject
 
 pytestmark = pytest.mark.engine
 
-SECRET_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 COUNTER = "pulumi-python:dynamic/counter:Counter"
-
-
-def wrapped(value: object) -> dict[str, object]:
-    return {SECRET_KEY: SECRET_SIG, "value": value}
 
 
 def test_preview_on_empty_state_plans_creates_and_calls_no_create(
@@ -79,7 +74,7 @@ def test_urns_follow_the_parent_chain(counter: CounterProject) -> None:
     assert urns["b"] == f"urn:pulumi:dev::counter::counter:index:Group${COUNTER}::b"
 
 
-def test_up_creates_and_saves_state_with_secrets_wrapped(counter: CounterProject) -> None:
+def test_up_creates_and_saves_state_with_secrets_secret(counter: CounterProject) -> None:
     """Up: Check then Create with secrets stripped on the wire; secret-ness restored in state
     (inputs that were secret, additional_secret_outputs, the __provider blob) and in outputs."""
     result = counter.engine().up()
@@ -93,12 +88,12 @@ def test_up_creates_and_saves_state_with_secrets_wrapped(counter: CounterProject
     state = counter.state()
     res = {r["urn"].split("::")[-1]: r for r in state["resources"]}
     assert res["a"]["id"] == "a-1"
-    assert res["a"]["inputs"]["token"] == wrapped(TOKEN)
+    assert res["a"]["inputs"]["token"] == secret(TOKEN)
     assert res["a"]["inputs"]["label"] == "one"
-    assert res["a"]["outputs"]["token"] == wrapped(TOKEN)  # input was secret
-    assert res["a"]["outputs"]["password"] == wrapped("pw-1")  # additional_secret_outputs
-    assert res["a"]["outputs"]["__provider"][SECRET_KEY] == SECRET_SIG
-    assert state["outputs"]["a_password"] == wrapped("pw-1")
+    assert res["a"]["outputs"]["token"] == secret(TOKEN)  # input was secret
+    assert res["a"]["outputs"]["password"] == secret("pw-1")  # additional_secret_outputs
+    assert is_wrapped_secret(res["a"]["outputs"]["__provider"])
+    assert state["outputs"]["a_password"] == secret("pw-1")
 
     password = result.outputs["a_password"]
     assert isinstance(password, Secret)
@@ -158,7 +153,7 @@ def test_changed_input_is_an_update_with_diff_keys(counter: CounterProject) -> N
     assert update["news"]["label"] == "two"
     res = {r["urn"].split("::")[-1]: r for r in counter.state()["resources"]}
     assert res["a"]["inputs"]["label"] == "two"
-    assert res["a"]["outputs"]["password"] == wrapped("pw-1")
+    assert res["a"]["outputs"]["password"] == secret("pw-1")
 
 
 def test_replace_creates_the_new_resource_before_deleting_the_old(

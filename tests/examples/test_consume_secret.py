@@ -10,10 +10,9 @@ import json
 import stat
 
 from pulumi_metal_reset.emulator import DEV_USER
+from tests.wire import is_wrapped_secret
 
 from .conftest import StackFactory, assert_ok
-
-SECRET_KEY = "4dabf18193072939515e22adb298388d"
 
 
 def test_password_lands_in_a_private_file(stack_factory: StackFactory) -> None:
@@ -32,7 +31,7 @@ def test_password_lands_in_a_private_file(stack_factory: StackFactory) -> None:
     assert target.read_text() == f"METAL_PASSWORD={stack.emulator.password_of(DEV_USER)}\n"
     state = json.loads(stack.state.read_text())
     (file_resource,) = [r for r in state["resources"] if r["type"].endswith("local:SecretFile")]
-    assert SECRET_KEY in file_resource["inputs"]["content"]
+    assert is_wrapped_secret(file_resource["inputs"]["content"])
 
     stack.config["rotationTicket"] = "SEC-9"
     rotated = stack.up()

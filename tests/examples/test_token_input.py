@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 from pulumi_metal_reset.emulator import DEV_TOKEN
+from tests.wire import is_wrapped_secret
 
 from .conftest import RESOURCE_TYPE, StackFactory, assert_ok
-
-SECRET_KEY = "4dabf18193072939515e22adb298388d"
 
 
 def test_token_input_is_secret_in_state_and_absent_from_outputs(
@@ -25,7 +24,7 @@ def test_token_input_is_secret_in_state_and_absent_from_outputs(
     assert stack.api_calls() == ["POST", "DELETE"]
     state = json.loads(stack.state.read_text())
     (token,) = [r for r in state["resources"] if r["type"] == RESOURCE_TYPE]
-    assert token["inputs"]["auth_token"][SECRET_KEY]
+    assert is_wrapped_secret(token["inputs"]["auth_token"])
     assert "auth_token" not in token["outputs"]
     assert DEV_TOKEN not in json.dumps(token["outputs"])
     assert DEV_TOKEN not in result.render()

@@ -25,13 +25,12 @@ from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
 from pulumi_metal_reset.inputs import UNKNOWN
 from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
+from tests.wire import is_wrapped_secret, secret
 
 from .registration import registered_inputs
 
 pytestmark = pytest.mark.protocol
 
-SECRET_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 URN = "urn:pulumi:dev::proto::pulumi-python:dynamic/metal:PasswordResetToken::ops"
 EMAIL = "ops@example.com"
 
@@ -47,17 +46,13 @@ def plain(message: struct_pb2.Struct) -> dict[str, Any]:
     return converted
 
 
-def secret(value: Any) -> dict[str, Any]:
-    return {SECRET_KEY: SECRET_SIG, "value": value}
-
-
 @pytest.fixture(scope="module")
 def blob() -> str:
     """`__provider` exactly as a real PasswordResetToken registration sends it."""
     inputs = registered_inputs()
     assert inputs["email"] == EMAIL
     wrapped = inputs["__provider"]
-    assert wrapped[SECRET_KEY] == SECRET_SIG  # secret by default; the engine strips it
+    assert is_wrapped_secret(wrapped)  # secret by default; the engine strips it
     return str(wrapped["value"])
 
 
