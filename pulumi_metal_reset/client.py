@@ -61,6 +61,7 @@ from pulumi_metal_reset.errors import (
     UnauthorizedError,
     UnexpectedResponseError,
 )
+from pulumi_metal_reset.operations import CREATE_TOKEN, RESET_PASSWORD, Operation
 
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
@@ -82,13 +83,6 @@ _RESET_PATH: Final = "/reset-password"
 _RETRYABLE_STATUSES: Final = frozenset({429, 503})
 #: Where a CA bundle may be named, first wins: requests' own order, then OpenSSL's variable.
 _CA_BUNDLE_VARIABLES: Final = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
-_RERUN_DELETE: Final = (
-    "so the password may already have been reset; running `pulumi up` again rotates it to a "
-    "known password"
-)
-_RERUN_POST: Final = (
-    "so a reset email may already have been sent; check the inbox before running it again"
-)
 
 
 class _Retry(Retry):
@@ -341,23 +335,25 @@ class MetalClient:
                 "email address."
             ) from None
         query = "?email=" + quote(email, safe="")
-        status, body = self._send("POST", query, "creating the password-reset token")
+        status, body = self._send(CREATE_TOKEN, query)
         if 200 <= status < 300:
             return
-        raise self._status_error("POST", status, body) from None
+        raise self._status_error(CREATE_TOKEN, status, body) from None
 
     def reset_password(self) -> NewPassword:
         """DELETE /reset-password: the API sets a new random password and returns it once.
 
         201 (and 200) with `{"new_password": "<non-empty string>"}` is success.
         """
-        status, body = self._send("DELETE", "", "resetting the password")
+        op = RESET_PASSWORD
+        status, body = self._send(op, "")
         if status in (200, 201):
             if body is None:
                 raise AmbiguousNetworkError(
                     f"The connection to the Equinix Metal API at {self._host} broke while the new "
-                    f"password was being received, {_RERUN_DELETE}.",
+                    f"password was being received, {op.if_ambiguous}.",
                     status=status,
+                    operation=op,
                 ) from None
             try:
                 new = NewPassword.model_validate_json(body)
@@ -367,23 +363,26 @@ class MetalClient:
                 raise UnexpectedResponseError(
                     f"The Equinix Metal API at {self._host} answered HTTP {status} to the password "
                     "reset without a readable new password (the body is not shown, it may hold "
-                    f"one), {_RERUN_DELETE}.",
+                    f"one), {op.if_ambiguous}.",
                     status=status,
+                    operation=op,
                 ) from None
             return new
         if 200 <= status < 300:
             raise UnexpectedResponseError(
                 f"The Equinix Metal API at {self._host} answered HTTP {status} instead of 201 to "
-                f"the password reset, {_RERUN_DELETE}.",
+                f"the password reset, {op.if_ambiguous}.",
                 status=status,
+                operation=op,
             ) from None
-        raise self._status_error("DELETE", status, body) from None
+        raise self._status_error(op, status, body) from None
 
     # --- transport -----------------------------------------------------------------------------
 
-    def _send(self, method: str, query: str, doing: str) -> tuple[int, bytes | None]:
+    def _send(self, op: Operation, query: str) -> tuple[int, bytes | None]:
         """Send once through the pooled session; return (status, body or None if it broke)."""
         session = _shared_session(self._max_retries, self._max_retry_wait)
+        method = op.method
         url = self._api_url + _RESET_PATH + query
         log_path = urlsplit(self._api_url).path + _RESET_PATH
         verify, ca_variable = _ca_bundle()
@@ -401,7 +400,7 @@ class MetalClient:
             )
         except requests.RequestException as exc:
             _log.debug("%s %s -> %s", method, log_path, type(exc).__name__)
-            raise self._network_error(method, exc, doing, ca_variable) from None
+            raise self._network_error(op, exc, ca_variable) from None
         except OSError:
             # requests raises a bare OSError, before connecting, for a CA path that does not exist.
             if ca_variable is None or os.path.exists(str(verify)):
@@ -431,7 +430,7 @@ class MetalClient:
         return b"".join(chunks)
 
     def _network_error(
-        self, method: str, exc: requests.RequestException, doing: str, ca_variable: str | None
+        self, op: Operation, exc: requests.RequestException, ca_variable: str | None
     ) -> NetworkError:
         """Classify by whether the request can have reached the server; never quote `exc`."""
         reason: object = exc.args[0] if exc.args else None
@@ -473,45 +472,46 @@ class MetalClient:
             return NetworkError(
                 f"Could not reach the Equinix Metal API at {self._host} from "
                 f"{self._api_url_source}: {never_sent}{tries}; nothing was sent, so it is safe to "
-                "run again once the endpoint is reachable."
+                "run again once the endpoint is reachable.",
+                operation=op,
             )
         if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(reason, ReadTimeoutError):
             what = f"sent no answer within {self._timeout:g} s"
         else:
             what = "dropped the connection"
-        rerun = _RERUN_DELETE if method == "DELETE" else _RERUN_POST
         return AmbiguousNetworkError(
-            f"The Equinix Metal API at {self._host} {what} after the request for {doing} was "
-            f"sent, {rerun}."
+            f"The Equinix Metal API at {self._host} {what} after the request for {op.doing} was "
+            f"sent, {op.if_ambiguous}.",
+            operation=op,
         )
 
-    def _status_error(self, method: str, status: int, body: bytes | None) -> MetalApiError:
+    def _status_error(self, op: Operation, status: int, body: bytes | None) -> MetalApiError:
         """The exception for a status that is not success; the caller raises it `from None`."""
-        doing = (
-            "creating the password-reset token" if method == "POST" else "resetting the password"
-        )
-        rerun = _RERUN_DELETE if method == "DELETE" else _RERUN_POST
+        doing = op.doing
         tries = f" after {self._max_retries} retries" if self._max_retries else ""
         if status == 401:
             return UnauthorizedError(
                 f"The Equinix Metal API refused the API token from {self._token_source} "
                 "(HTTP 401); set it to a valid user API key and run again.",
                 status=status,
+                operation=op,
             )
         if status == 403:
             return UnauthorizedError(
                 f"The API token from {self._token_source} is not allowed to do this (HTTP 403); "
                 "use a user API key (not a project key) with access to the account.",
                 status=status,
+                operation=op,
             )
         if status == 422:
             messages = self._api_messages(body)
             said = "; ".join(messages) if messages else "no reason given"
-            hint = "check the email address" if method == "POST" else "check the account"
+            hint = "check the email address" if op is CREATE_TOKEN else "check the account"
             return InvalidRequestError(
                 f"The Equinix Metal API rejected the request for {doing} (HTTP 422: {said}); "
                 f"{hint} and run again.",
                 status=status,
+                operation=op,
                 messages=messages,
             )
         if status == 429:
@@ -519,24 +519,28 @@ class MetalClient:
                 f"The Equinix Metal API is still rate-limiting requests (HTTP 429){tries}; "
                 "nothing was changed, so wait a few minutes and run again.",
                 status=status,
+                operation=op,
             )
         if status == 503:
             return ServerError(
                 f"The Equinix Metal API at {self._host} is unavailable (HTTP 503){tries}; nothing "
                 "was changed, so run again later.",
                 status=status,
+                operation=op,
             )
         if status == 501:
             return ServerError(
                 f"The Equinix Metal API at {self._host} does not implement the request for "
                 f"{doing} (HTTP 501); check the endpoint from {self._api_url_source}.",
                 status=status,
+                operation=op,
             )
         if 500 <= status < 600:
             return AmbiguousServerError(
                 f"The Equinix Metal API at {self._host} failed with HTTP {status} while "
-                f"{doing}, {rerun}.",
+                f"{doing}, {op.if_ambiguous}.",
                 status=status,
+                operation=op,
             )
         if 300 <= status < 400:
             what = "a redirect, which is not followed so the token stays with this host"
@@ -547,6 +551,7 @@ class MetalClient:
             f"{what}; check that the endpoint from {self._api_url_source} is the Equinix Metal "
             "API.",
             status=status,
+            operation=op,
         )
 
     def _api_messages(self, body: bytes | None) -> tuple[str, ...]:

@@ -7,6 +7,11 @@ response bodies they have not parsed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pulumi_metal_reset.operations import Operation
+
 __all__ = [
     "AmbiguousNetworkError",
     "AmbiguousOutcomeError",
@@ -27,6 +32,11 @@ __all__ = [
 class MetalResetError(Exception):
     """Base class: catch this to handle every failure of this package."""
 
+    #: True when the request may have taken effect although it failed (see AmbiguousOutcomeError).
+    ambiguous: bool = False
+    #: The API call that failed, when one was made or tried.
+    operation: Operation | None = None
+
 
 class ConfigurationError(MetalResetError):
     """A setting is missing or invalid; no request was sent."""
@@ -38,9 +48,12 @@ class MetalApiError(MetalResetError):
     #: HTTP status, when a response arrived.
     status: int | None = None
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, operation: Operation | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.operation = operation
 
 
 class UnauthorizedError(MetalApiError):
@@ -51,9 +64,14 @@ class InvalidRequestError(MetalApiError):
     """422: the API refused the request; `messages` holds what it said."""
 
     def __init__(
-        self, message: str, *, status: int | None = 422, messages: tuple[str, ...] = ()
+        self,
+        message: str,
+        *,
+        status: int | None = 422,
+        operation: Operation | None = None,
+        messages: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(message, status=status)
+        super().__init__(message, status=status, operation=operation)
         self.messages = messages
 
 
@@ -75,6 +93,8 @@ class AmbiguousOutcomeError(MetalApiError):
     Never retried automatically: a repeated DELETE would reset the password again and a repeated
     POST would mail a second token.
     """
+
+    ambiguous = True
 
 
 class AmbiguousServerError(ServerError, AmbiguousOutcomeError):

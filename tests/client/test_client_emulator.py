@@ -10,6 +10,7 @@ from pulumi_metal_reset.client import MetalClient
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
 from pulumi_metal_reset.errors import (
     AmbiguousNetworkError,
+    AmbiguousOutcomeError,
     AmbiguousServerError,
     InvalidRequestError,
     RateLimitedError,
@@ -17,6 +18,7 @@ from pulumi_metal_reset.errors import (
     UnauthorizedError,
     UnexpectedResponseError,
 )
+from pulumi_metal_reset.operations import CREATE_TOKEN, RESET_PASSWORD
 
 
 def client(emulator: Emulator, token: str = DEV_TOKEN, **options: float) -> MetalClient:
@@ -106,3 +108,18 @@ def test_wrong_token_and_bad_email(metal_emulator: Emulator) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         client(metal_emulator).create_password_reset_token("not-an-email")
     assert caught.value.messages
+
+
+def test_errors_carry_their_operation_and_ambiguity(metal_emulator: Emulator) -> None:
+    """Callers read what failed, and whether it may have taken effect, from fields, not names."""
+    with pytest.raises(UnauthorizedError) as refused:
+        client(metal_emulator, token="not-the-token").create_password_reset_token("a@example.com")
+    assert refused.value.operation is CREATE_TOKEN
+    assert refused.value.ambiguous is False
+
+    metal_emulator.faults.set(rate=1.0, status=502)
+    with pytest.raises(AmbiguousOutcomeError) as failed:
+        client(metal_emulator).reset_password()
+    assert failed.value.operation is RESET_PASSWORD
+    assert failed.value.ambiguous is True
+    assert RESET_PASSWORD.if_ambiguous in str(failed.value)
