@@ -1,0 +1,107 @@
+"""System-tool markers: a missing Debian package skips its tests, or fails them where required."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import system_tool_verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def nothing_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pass, gpg or gpg-agent
+    monkeypatch.setenv("LIBFAKETIME_PATH", str(tmp_path / "missing.so"))
+
+
+@pytest.mark.usefixtures("nothing_installed")
+@pytest.mark.parametrize("marker", ["faketime", "secret_store"])
+def test_missing_tools_skip_with_the_reason(marker: str) -> None:
+    verdict = system_tool_verdict({marker}, {})
+    assert verdict is not None
+    outcome, reason = verdict
+    assert outcome == "skip"
+    assert "make test installs Debian's" in reason
+
+
+@pytest.mark.usefixtures("nothing_installed")
+@pytest.mark.parametrize("marker", ["faketime", "secret_store"])
+def test_the_ci_flag_turns_every_missing_tool_into_a_failure(marker: str) -> None:
+    verdict = system_tool_verdict({marker}, {"METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1"})
+    assert verdict is not None
+    outcome, reason = verdict
+    assert outcome == "fail"
+    assert "METAL_RESET_REQUIRE_SYSTEM_TOOLS=1" in reason
+    packages = {"faketime": "faketime", "secret_store": "pass gnupg"}[marker]
+    assert reason.endswith(f"install Debian's {packages} (make test does, as root).")
+
+
+@pytest.mark.usefixtures("nothing_installed")
+def test_the_older_faketime_flag_still_requires_libfaketime_only() -> None:
+    environ = {"METAL_RESET_REQUIRE_FAKETIME": "1"}
+    assert system_tool_verdict({"faketime"}, environ) == (
+        "fail",
+        "libfaketime is required here (METAL_RESET_REQUIRE_FAKETIME=1) but not installed, and the "
+        "schedule tests move the provider's clock with it; install Debian's faketime (make test "
+        "does, as root).",
+    )
+    secret_store = system_tool_verdict({"secret_store"}, environ)
+    assert secret_store is not None
+    assert secret_store[0] == "skip"
+    assert secret_store[1].startswith("pass, gpg, gpg-agent is not installed")
+
+
+@pytest.mark.usefixtures("nothing_installed")
+def test_unmarked_tests_run_whatever_is_missing() -> None:
+    assert system_tool_verdict(set(), {"METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1"}) is None
+
+
+def test_present_tools_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for command in ("pass", "gpg", "gpg-agent"):
+        stand_in = tmp_path / command
+        stand_in.write_text("#!/bin/sh\n")
+        stand_in.chmod(0o755)
+    library = tmp_path / "libfaketimeMT.so.1"
+    library.write_bytes(b"")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("LIBFAKETIME_PATH", str(library))
+    environ = {"METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1"}
+    assert system_tool_verdict({"faketime", "secret_store"}, environ) is None
+
+
+def test_the_install_script_fails_a_required_missing_tool_with_one_sentence(
+    tmp_path: Path,
+) -> None:
+    """tools/system-tools.sh as `make test` runs it, on a PATH where nothing can be installed."""
+    for command in ("sh", "id"):
+        found = next(
+            Path(d) / command
+            for d in os.environ["PATH"].split(os.pathsep)
+            if (Path(d) / command).exists()
+        )
+        (tmp_path / command).symlink_to(found)
+    environ = {
+        "PATH": str(tmp_path),
+        "LIBFAKETIME_PATH": str(tmp_path / "missing.so"),
+        "METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [str(tmp_path / "sh"), str(ROOT / "tools" / "system-tools.sh"), sys.executable],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"system tools: {package} is required here but missing; install Debian's {package} "
+        f"(as root: apt-get install {package})."
+        for package in ("faketime", "pass", "gnupg")
+    ]
