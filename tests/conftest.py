@@ -1,12 +1,15 @@
 """Shared test setup: the emulator fixtures (enabled as users enable them) and system tools.
 
-Some tests need a Debian package that pip cannot install (`make test` installs them as root):
+Some tests need a program that pip cannot install:
 - `faketime`: Debian's libfaketime moves the provider process's clock;
-- `secret_store`: Debian's `pass` and `gnupg` are a real secret store.
-Where one is missing its tests are skipped with that reason, except where it is required:
-METAL_RESET_REQUIRE_SYSTEM_TOOLS=1 (set by .ci/run) requires all of them, and the older
-METAL_RESET_REQUIRE_FAKETIME=1 libfaketime. Then they fail, so CI can never pass with them
-quietly skipped.
+- `secret_store`: Debian's `pass` and `gnupg` are a real secret store;
+- `cli`: the Pulumi CLI runs the real engine.
+Where one is missing its tests are skipped with that reason, except where it is required; then
+they fail, so CI can never pass with them quietly skipped. METAL_RESET_REQUIRE_SYSTEM_TOOLS=1
+(set by .ci/run and the GitHub workflow) requires the Debian packages, which `make test` installs
+as root; the older METAL_RESET_REQUIRE_FAKETIME=1 requires libfaketime;
+METAL_RESET_REQUIRE_PULUMI_CLI=1 (set by the GitHub workflow, which installs the CLI) requires
+`pulumi`.
 """
 
 from __future__ import annotations
@@ -34,38 +37,44 @@ def _missing_secret_store() -> list[str]:
     return [command for command in ("pass", "gpg", "gpg-agent") if shutil.which(command) is None]
 
 
+def _missing_pulumi_cli() -> list[str]:
+    return [] if shutil.which("pulumi") is not None else ["the Pulumi CLI (`pulumi`)"]
+
+
 @dataclass(frozen=True)
 class SystemTool:
-    """A Debian package some tests need, and how to tell whether it is here."""
+    """A program some tests need, how to tell whether it is here, and which flags require it."""
 
     marker: str
-    packages: str  # what `apt-get install` takes
     purpose: str
+    install: str  # what to do about it, ending the failure's sentence
     missing: Callable[[], list[str]]  # what is absent, empty when all is here
-    flag: str | None = None  # an older per-tool require flag, still honoured
+    required_by: tuple[str, ...]  # environment flags that turn a skip into a failure
 
 
 SYSTEM_TOOLS = (
     SystemTool(
         "faketime",
-        "faketime",
         "the schedule tests move the provider's clock with it",
+        "install Debian's faketime (make test does, as root)",
         _missing_libfaketime,
-        flag="METAL_RESET_REQUIRE_FAKETIME",
+        (REQUIRE_ALL, "METAL_RESET_REQUIRE_FAKETIME"),
     ),
     SystemTool(
         "secret_store",
-        "pass gnupg",
         "the delivery tests keep passwords in a real pass store",
+        "install Debian's pass gnupg (make test does, as root)",
         _missing_secret_store,
+        (REQUIRE_ALL,),
+    ),
+    SystemTool(
+        "cli",
+        "these tests run the real Pulumi engine",
+        "install the Pulumi CLI (the GitHub workflow does, with pulumi/actions)",
+        _missing_pulumi_cli,
+        ("METAL_RESET_REQUIRE_PULUMI_CLI",),
     ),
 )
-
-
-def is_required(tool: SystemTool, environ: Mapping[str, str]) -> bool:
-    return environ.get(REQUIRE_ALL) == "1" or (
-        tool.flag is not None and environ.get(tool.flag) == "1"
-    )
 
 
 def system_tool_verdict(
@@ -79,19 +88,18 @@ def system_tool_verdict(
         if not missing:
             continue
         absent = ", ".join(missing)
-        if is_required(tool, environ):
-            flag = REQUIRE_ALL if environ.get(REQUIRE_ALL) == "1" else tool.flag
+        flag = next((flag for flag in tool.required_by if environ.get(flag) == "1"), None)
+        if flag is not None:
             return "fail", (
                 f"{absent} is required here ({flag}=1) but not installed, and {tool.purpose}; "
-                f"install Debian's {tool.packages} (make test does, as root)."
+                f"{tool.install}."
             )
-        return "skip", (
-            f"{absent} is not installed, and {tool.purpose} "
-            f"(make test installs Debian's {tool.packages} where it can)"
-        )
+        return "skip", f"{absent} is not installed, and {tool.purpose}; {tool.install}"
     return None
 
 
+# tryfirst: a required tool must fail its test before a module's own skipif can skip it.
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     markers = {tool.marker for tool in SYSTEM_TOOLS if item.get_closest_marker(tool.marker)}
     verdict = system_tool_verdict(markers, os.environ)
