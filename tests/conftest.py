@@ -3,6 +3,7 @@
 Some tests need a program that pip cannot install:
 - `faketime`: Debian's libfaketime moves the provider process's clock;
 - `secret_store`: Debian's `pass` and `gnupg` are a real secret store;
+- `jq`: Debian's jq runs the example rotation workflow's guard;
 - `cli`: the Pulumi CLI runs the real engine.
 Where one is missing its tests are skipped with that reason, except where it is required; then
 they fail, so CI can never pass with them quietly skipped. METAL_RESET_REQUIRE_SYSTEM_TOOLS=1
@@ -37,6 +38,10 @@ def _missing_secret_store() -> list[str]:
     return [command for command in ("pass", "gpg", "gpg-agent") if shutil.which(command) is None]
 
 
+def _missing_jq() -> list[str]:
+    return [] if shutil.which("jq") is not None else ["jq"]
+
+
 def _missing_pulumi_cli() -> list[str]:
     return [] if shutil.which("pulumi") is not None else ["the Pulumi CLI (`pulumi`)"]
 
@@ -65,6 +70,13 @@ SYSTEM_TOOLS = (
         "the delivery tests keep passwords in a real pass store",
         "install Debian's pass gnupg (make test does, as root)",
         _missing_secret_store,
+        (REQUIRE_ALL,),
+    ),
+    SystemTool(
+        "jq",
+        "the example rotation workflow's guard is a jq script",
+        "install Debian's jq (make test does, as root)",
+        _missing_jq,
         (REQUIRE_ALL,),
     ),
     SystemTool(

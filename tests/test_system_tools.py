@@ -21,7 +21,7 @@ def nothing_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("nothing_installed")
-@pytest.mark.parametrize("marker", ["faketime", "secret_store", "cli"])
+@pytest.mark.parametrize("marker", ["faketime", "secret_store", "jq", "cli"])
 def test_missing_tools_skip_with_the_reason(marker: str) -> None:
     verdict = system_tool_verdict({marker}, {})
     assert verdict is not None
@@ -78,7 +78,7 @@ def test_unmarked_tests_run_whatever_is_missing() -> None:
 
 
 def test_present_tools_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for command in ("pass", "gpg", "gpg-agent", "pulumi"):
+    for command in ("pass", "gpg", "gpg-agent", "jq", "pulumi"):
         stand_in = tmp_path / command
         stand_in.write_text("#!/bin/sh\n")
         stand_in.chmod(0o755)
@@ -88,7 +88,7 @@ def test_present_tools_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LIBFAKETIME_PATH", str(library))
     environ = {"METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1"}
     environ["METAL_RESET_REQUIRE_PULUMI_CLI"] = "1"
-    assert system_tool_verdict({"faketime", "secret_store", "cli"}, environ) is None
+    assert system_tool_verdict({"faketime", "secret_store", "jq", "cli"}, environ) is None
 
 
 def test_a_required_cli_fails_even_where_the_module_would_skip(tmp_path: Path) -> None:
@@ -146,5 +146,5 @@ def test_the_install_script_fails_a_required_missing_tool_with_one_sentence(
     assert result.stderr.splitlines() == [
         f"system tools: {package} is required here but missing; install Debian's {package} "
         f"(as root: apt-get install {package})."
-        for package in ("faketime", "pass", "gnupg")
+        for package in ("faketime", "pass", "gnupg", "jq")
     ]

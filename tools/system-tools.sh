@@ -1,7 +1,8 @@
 #!/bin/sh
 # Debian packages the tests use, installed here when missing (as root, with apt):
 #   faketime  libfaketime moves the provider process's clock in the schedule tests;
-#   pass      with gnupg, the real secret store of the write-only delivery tests.
+#   pass      with gnupg, the real secret store of the write-only delivery tests;
+#   jq        runs the guard of the example rotation workflow (docs/ci/rotate-credentials.yml).
 # Usage: tools/system-tools.sh VENV_PYTHON (finds libfaketime exactly as the tests do).
 #
 # Where a package is still missing, the tests that need it are skipped with the reason, unless a
@@ -15,6 +16,7 @@ has() {
 	faketime) "$python" -c 'from pulumi_metal_reset.testing.faketime import find_libfaketime as f; raise SystemExit(0 if f() else 1)' ;;
 	pass) command -v pass >/dev/null ;;
 	gnupg) command -v gpg >/dev/null && command -v gpg-agent >/dev/null ;;
+	jq) command -v jq >/dev/null ;;
 	esac
 }
 
@@ -24,7 +26,7 @@ required() {
 }
 
 missing=""
-for package in faketime pass gnupg; do
+for package in faketime pass gnupg jq; do
 	has "$package" || missing="$missing $package"
 done
 
@@ -42,7 +44,7 @@ if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; the
 fi
 
 status=0
-for package in faketime pass gnupg; do
+for package in faketime pass gnupg jq; do
 	case " $missing " in
 	*" $package "*)
 		if required "$package"; then
