@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -347,4 +348,6 @@ def _configure(
         )
     except grpc.RpcError as err:
         raise PolicyPackError(f'configuring policy pack "{info.name}": {err.details()}') from None
-    return info
+    # The engine's analyzer client updates its cached info with the configured levels.
+    policies = tuple(replace(p, enforcement_level=reconciled[p.name][0]) for p in info.policies)
+    return replace(info, policies=policies)
