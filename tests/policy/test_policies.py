@@ -52,11 +52,11 @@ def test_max_age_accepts_periods_up_to_90_days(preview_pack: PolicyPacks, period
 @pytest.mark.parametrize(
     ("period", "says"),
     [
-        ("P91D", "rotate_every is 91 days, longer than the maximum of 90 days"),
-        ("P365D", "rotate_every is 365 days, longer than the maximum of 90 days"),
-        ("365d", "rotate_every is 365 days"),  # raw, as when check did not normalise it
-        (31536000.0, "rotate_every is 365 days"),  # seconds arrive as a float (Struct)
-        ("PT2161H", "rotate_every is 2161 hours"),
+        ("P91D", "rotate_every is longer than the maximum of 90 days; set it to 90 days or less."),
+        ("P365D", "rotate_every is longer than the maximum of 90 days"),
+        ("365d", "rotate_every is longer than"),  # raw, as when check did not normalise it
+        (31536000.0, "rotate_every is longer than"),  # seconds arrive as a float (Struct)
+        ("PT2161H", "rotate_every is longer than"),
         (None, "rotate_every is not set"),
         (ABSENT, "rotate_every is not set"),
         ("1y", "rotate_every uses months or years"),
@@ -99,7 +99,9 @@ def test_max_age_is_configurable() -> None:
     with start(policy_config={"max-rotation-age": {"maxAge": "400d"}}) as packs:
         assert messages(analyze(packs, rotate_every="P365D"), "max-rotation-age") == []
         [message] = messages(analyze(packs, rotate_every="P401D"), "max-rotation-age")
-    assert "longer than the maximum of 400 days; set it to 400 days or less." in message
+    assert message.endswith(
+        "rotate_every is longer than the maximum of 400 days; set it to 400 days or less."
+    )
 
 
 def test_max_age_can_be_made_advisory() -> None:
@@ -311,7 +313,7 @@ def test_no_secret_reaches_any_message() -> None:
         "one-token-per-api-user",
     }
     shown = render_policies(infos, violations) + "".join(repr(v) for v in violations)
-    for canary in (API_TOKEN, TRIGGER_VALUE, PASSWORD, "elsewhere.test", "cred-aaaa"):
+    for canary in (API_TOKEN, TRIGGER_VALUE, PASSWORD, "elsewhere.test", "cred-aaaa", "400"):
         assert canary not in shown
 
 
@@ -325,8 +327,7 @@ def test_violations_render_as_the_cli_prints_them(preview_pack: PolicyPacks) -> 
         "(pulumi-python:dynamic/metal:PasswordResetToken: admin)\n"
         "          A PasswordResetToken rotates the password on a schedule no longer than the "
         "configured maximum age (maxAge, 90 days by default).\n"
-        "          rotate_every is 365 days, longer than the maximum of 90 days; set it to 90 days "
-        "or less.\n"
+        "          rotate_every is longer than the maximum of 90 days; set it to 90 days or less.\n"
         "\n"
     )
 
