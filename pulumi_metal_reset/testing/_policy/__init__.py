@@ -18,6 +18,20 @@ What is mirrored (each fact is cited, with the test that pins it, in
   no resource of the stack is attributed to the root stack resource.
 
 Values stay in wire form: secrets as the signature dict, unknowns as the sentinel string.
+
+Wiring into a test engine run (`preview(policy_packs=[...])` / `up(policy_packs=[...])`):
+
+    packs = PolicyPacks.start(paths, project=p, stack=s, dry_run=preview, config=decrypted)
+    # for each resource, right after Check:
+    analysis = packs.analyze(urn, type_, checked_inputs, options=..., provider=...)
+    checked_inputs = analysis.inputs            # remediated
+    if analysis.invalid(dry_run=preview):       # `up` only: no step for this resource
+        fail the run ("resource <urn> is invalid")
+    # at the end, when no step failed:
+    stack_violations = packs.analyze_stack([StackResource(urn, type_, outputs, ...), ...])
+    text = render_policies(packs.packs, all_violations, all_remediations)
+    failed = run_failed(all_violations)         # preview and up: the run fails
+    packs.close()
 """
 
 from .packs import PolicyPacks
