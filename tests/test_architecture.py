@@ -21,6 +21,20 @@ FORBIDDEN: dict[str, set[str]] = {
     "settings": {"pulumi", "requests", "urllib3", "http"},
     "rotation": {"pulumi", "requests", "urllib3", "http"},
     "client": {"pulumi"},
+    # Review tooling: reads exports offline, so no Pulumi, no gRPC and no HTTP stack.
+    **{
+        module: {"pulumi", "requests", "urllib3", "http", "socket", "grpc"}
+        for module in (
+            "audit/rules",
+            "audit/export",
+            "audit/fields",
+            "audit/findings",
+            "audit/report",
+            "audit/command",
+            "cli",
+            "__main__",
+        )
+    },
 }
 INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "client": {"provider", "resource", "inputs", "settings", "rotation", "emulator", "testing"},
@@ -28,6 +42,10 @@ INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "settings": {"client", "provider", "resource", "emulator", "testing"},
     "provider": {"resource", "emulator", "testing"},
     "resource": {"emulator", "testing", "client"},
+    **{
+        module: {"client", "provider", "resource", "settings", "inputs", "emulator", "testing"}
+        for module in ("audit/rules", "audit/export", "audit/findings", "audit/command", "cli")
+    },
 }
 
 
