@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-TOOLS = ("pass", "gpg", "gpgconf")
-REQUIRE = ("METAL_RESET_REQUIRE_SYSTEM_TOOLS", "METAL_RESET_REQUIRE_FAKETIME")
+from tests.delivery.support import missing_tools, need
 
 # A key with no passphrase (%no-protection), for a store that lives as long as the test session.
 KEY_PARAMETERS = """\
@@ -41,23 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def missing_tools() -> list[str]:
-    return [tool for tool in TOOLS if shutil.which(tool) is None]
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("secret_store") is None:
-        return
-    missing = missing_tools()
-    if not missing:
-        return
-    required = [name for name in REQUIRE if os.environ.get(name) == "1"]
-    if required:
-        pytest.fail(
-            f"{', '.join(missing)} must be installed here ({required[0]}=1); install Debian's "
-            "pass and gnupg packages (apt-get install -y pass gnupg)."
-        )
-    pytest.skip(f"{', '.join(missing)} not installed (Debian's pass and gnupg packages)")
+    if item.get_closest_marker("secret_store") is not None:
+        need(missing_tools(), "pass gnupg")
 
 
 @dataclass(frozen=True)
@@ -69,8 +54,7 @@ class GnuPG:
 @pytest.fixture(scope="session")
 def gnupg() -> Iterator[GnuPG]:
     """A GnuPG home with one unprotected key, under a short path (the agent's socket is there)."""
-    if missing_tools():
-        pytest.skip("pass and gnupg are not installed")
+    need(missing_tools(), "pass gnupg")
     home = tempfile.mkdtemp(prefix="mr-gpg-")
     env = {**os.environ, "GNUPGHOME": home}
     try:
