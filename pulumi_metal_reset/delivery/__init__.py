@@ -1,6 +1,7 @@
 """Write-only delivery: a rotated password goes straight to the user's secret store.
 
-Layers, each importing only those before it: `models` (pydantic validation of `deliver_to`),
+Layers, each importing only those before it: `unknowns` (preview placeholders), `models`
+(pydantic validation of `deliver_to`),
 `scrub` and `ledger` (pure text and fingerprints), `outcome` (the pure never-lose-a-password
 decisions), `sinks` (the command and file I/O, with retries), `lifecycle` (the calls the
 provider makes). No module here imports Pulumi or an HTTP library. Attributes load lazily, so the
@@ -12,9 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-#: The value an input has while still unknown during a preview (`pulumi.runtime.rpc.UNKNOWN`),
-#: copied so this package stays free of Pulumi and of `inputs` (which will import it).
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from pulumi_metal_reset.delivery.unknowns import UNKNOWN
 
 _LAZY = {
     "fingerprint": "pulumi_metal_reset.delivery.ledger",

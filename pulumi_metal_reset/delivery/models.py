@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pulumi_metal_reset.delivery import UNKNOWN
+from pulumi_metal_reset.delivery.unknowns import is_unknown
 
 __all__ = [
     "DEFAULT_FILE_MODE",
@@ -339,16 +339,6 @@ def parse_target(value: Mapping[str, Any]) -> CommandTarget | FileTarget:
         ) from None
 
 
-def _unknown(value: Any) -> bool:
-    if isinstance(value, str):
-        return value == UNKNOWN
-    if isinstance(value, Mapping):
-        return any(_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_unknown(v) for v in value)
-    return False
-
-
 def validate_delivery_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
     """Check `deliver_to` and `store_password`; unknown values pass through untouched.
 
@@ -358,13 +348,13 @@ def validate_delivery_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], l
     checked: dict[str, Any] = {}
     failures: list[Failure] = []
     target = news.get("deliver_to")
-    if _unknown(target):
+    if is_unknown(target):
         checked["deliver_to"] = target
     else:
         checked["deliver_to"], found = validate_target(target)
         failures.extend(found)
     store = news.get("store_password")
-    if _unknown(store):
+    if is_unknown(store):
         checked["store_password"] = store
     elif store is None or isinstance(store, bool):
         checked["store_password"] = store is not False

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_metal_reset.delivery import UNKNOWN
 from pulumi_metal_reset.delivery.ledger import (
     entries,
     fingerprint,
@@ -30,6 +29,7 @@ from pulumi_metal_reset.delivery.ledger import (
     mark_delivered,
     record_rotation,
 )
+from pulumi_metal_reset.delivery.unknowns import is_unknown
 
 __all__ = [
     "OUTPUTS",
@@ -203,14 +203,6 @@ def _where(target: Any) -> Any:
     return {k: v for k, v in target.items() if k != "timeout"}
 
 
-def _unknown(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return any(_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_unknown(v) for v in value)
-    return isinstance(value, str) and value == UNKNOWN
-
-
 def redelivery_reason(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
     """Why the password kept in state must go to the sink now, with no rotation; else None.
 
@@ -218,7 +210,7 @@ def redelivery_reason(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str |
     checked inputs. `diff` reports a change when this is not None, and `update` delivers.
     """
     target = news.get("deliver_to")
-    if target is None or _unknown(target) or _unknown(news.get("store_password")):
+    if target is None or is_unknown(target) or is_unknown(news.get("store_password")):
         return None
     if not olds.get("new_password"):
         return None  # nothing kept to deliver; the next rotation goes to the sink
