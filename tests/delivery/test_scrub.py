@@ -71,6 +71,11 @@ def test_a_marker_that_would_complete_a_secret_withholds_everything() -> None:
     assert scrub("value: [redacted]!", ["[redacted]!"]) == WITHHELD
 
 
+def test_the_withheld_notice_itself_fits_and_leaks_nothing() -> None:
+    assert scrub("a", ["a"], 20) == "(withheld)"  # the long notice has an "a"
+    assert scrub("e", ["e"], 20) == ""  # and the short one an "e"
+
+
 # --- properties ------------------------------------------------------------------------------
 
 SECRET = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() == s and s != "")
