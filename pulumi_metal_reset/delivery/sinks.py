@@ -168,6 +168,12 @@ def preflight(target: CommandTarget | FileTarget, environ: Mapping[str, str] | N
         _check_file(target)
 
 
+def _discard(temporary: str) -> None:
+    """Remove a temporary file after a failure, which stays the error reported."""
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
+
+
 def _fsync_folder(folder: str) -> None:
     descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -208,13 +214,13 @@ def write_atomically(
         os.fsync(descriptor)
     except BaseException:
         os.close(descriptor)
-        os.unlink(temporary)
+        _discard(temporary)
         raise
     os.close(descriptor)
     try:
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        _discard(temporary)
         raise
     _fsync_folder(folder or "/")
 

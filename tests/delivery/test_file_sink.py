@@ -87,6 +87,19 @@ def test_an_existing_file_is_replaced_not_rewritten(tmp_path: Path, password: st
     assert sorted(p.name for p in tmp_path.iterdir()) == ["password"]
 
 
+def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "password"
+    path.write_text("the old password")
+
+    def interrupted(temporary: str) -> None:
+        raise KeyboardInterrupt  # e.g. the provider stopped between create and write
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(str(path), b"new", 0o600, before_write=interrupted)
+    assert path.read_text() == "the old password"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["password"]
+
+
 def test_readers_only_ever_see_a_whole_password(tmp_path: Path) -> None:
     path = tmp_path / "password"
     old, new = "o" * 50_000, "n" * 50_000
