@@ -292,3 +292,11 @@ def test_guard_refuses_anything_but_due_rotations(guard: Any, step: Any, says: s
     assert says in lines[1]
     assert output == ""
     assert summary == ""
+
+
+def test_the_docs_point_at_the_checked_example() -> None:
+    text = (ROOT / "docs" / "ci.md").read_text()
+    assert "](ci/rotate-credentials.yml)" in text
+    assert "PULUMI_CONFIG_PASSPHRASE" in text
+    assert "PULUMI_ACCESS_TOKEN" in text
+    assert "](docs/ci.md)" in (ROOT / "README.md").read_text()
