@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The floor lane: every runtime dependency at exactly the floor pyproject.toml declares.
+FLOORS_VENV  := .venv-floors
+FLOORS_BIN   := $(FLOORS_VENV)/bin
+FLOORS_STAMP := $(FLOORS_VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest faketime bench clean
+.PHONY: demo test lint typecheck pytest test-floors system-tools faketime bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; set PYTHON=/path/to/python3.x")'
@@ -20,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 ## test: lint, type-check and run the whole suite
-test: $(STAMP) faketime lint typecheck pytest
+test: $(STAMP) system-tools lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -37,22 +41,39 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-# libfaketime moves the provider process's clock in the schedule tests; without it (no root or
-# no apt) those tests are skipped and say why.
-faketime:
-	@if $(BIN)/python -c 'from pulumi_metal_reset.testing.faketime import find_libfaketime as f; raise SystemExit(0 if f() else 1)'; then \
-		echo "libfaketime: found"; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "libfaketime: installing Debian's faketime package"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null) \
-			|| echo "libfaketime: install failed; the schedule end-to-end tests will be skipped"; \
-	else \
-		echo "libfaketime: not installed and cannot install it here; the schedule end-to-end tests will be skipped"; \
+## test-floors: the whole suite again, with every runtime dependency at exactly its floor
+test-floors: $(FLOORS_STAMP) system-tools
+	METAL_RESET_FLOOR_LANE=1 $(FLOORS_BIN)/python -m pytest -p no:cacheprovider
+
+# A fresh venv whenever pyproject.toml or the pin script changes. tools/floors.py derives the pins
+# from pyproject.toml; one resolve installs them with the package and its extras, so a dev tool
+# that needs a newer runtime dependency fails here instead of lifting it. pip warns, but installs,
+# a yanked release pinned exactly: a floor must never name one.
+$(FLOORS_STAMP): pyproject.toml tools/floors.py | $(STAMP)
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	$(BIN)/python tools/floors.py > $(FLOORS_VENV)/floors.txt
+	@cat $(FLOORS_VENV)/floors.txt
+	@$(FLOORS_BIN)/python -m pip install --quiet -r $(FLOORS_VENV)/floors.txt \
+		-e ".[$$($(BIN)/python tools/floors.py --extras)]" > $(FLOORS_VENV)/pip.log 2>&1 \
+		|| { grep -v 'is ignored: it is neither a file nor a directory' $(FLOORS_VENV)/pip.log; exit 1; }
+	@if grep -A1 'yanked version' $(FLOORS_VENV)/pip.log; then \
+		echo "floors: a floor above is a yanked release; raise it to the next release pip would pick."; \
+		exit 1; \
 	fi
+	@touch $@
+
+# Debian packages the tests need (libfaketime, pass, gnupg, jq): installed as root when missing,
+# otherwise their tests are skipped with the reason, or fail where CI requires them.
+system-tools: $(STAMP)
+	@sh tools/system-tools.sh $(BIN)/python
+
+# The older name of system-tools.
+faketime: system-tools
 
 ## bench: side-by-side ratios against a bare http.client provider (not a test)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf $(VENV) $(FLOORS_VENV) .pytest_cache .mypy_cache .ruff_cache .demo

@@ -18,6 +18,7 @@ import pytest
 
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
 from pulumi_metal_reset.testing.faketime import faketime_env
+from tests.pulumi_versions import provider_error_tail
 from tests.wire import is_wrapped_secret, secret
 
 from .conftest import TOKEN, CounterProject
@@ -225,7 +226,9 @@ def test_failed_run_after_a_replace_keeps_the_old_resource_for_later_deletion(
 
     assert not failed.ok
     assert failed.error is not None
-    assert failed.error.rstrip().endswith("RuntimeError: the counter service refused the update")
+    assert failed.error.rstrip().endswith(
+        provider_error_tail("RuntimeError", "the counter service refused the update")
+    )
     assert counter.mutations()[2:] == [("create", "a")]
     pending = [(r["id"], r["delete"]) for r in counter.state()["resources"] if r["custom"]]
     assert sorted(pending) == [("a-1", True), ("a-3", False), ("b-2", False)]
@@ -311,7 +314,9 @@ def test_provider_exception_fails_the_run_and_keeps_earlier_steps(
 
     assert not result.ok
     assert result.error is not None
-    assert result.error.rstrip().endswith("RuntimeError: the counter service refused the request")
+    assert result.error.rstrip().endswith(
+        provider_error_tail("RuntimeError", "the counter service refused the request")
+    )
     assert result.step("b").error == result.error
     assert "Program failed" in result.program_output
     names = {r["urn"].split("::")[-1] for r in counter.state()["resources"]}

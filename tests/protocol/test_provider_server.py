@@ -25,6 +25,7 @@ from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
 from pulumi_metal_reset.inputs import UNKNOWN
 from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
+from tests.pulumi_versions import provider_error_message
 from tests.wire import is_wrapped_secret, secret
 
 from .registration import registered_inputs
@@ -206,8 +207,7 @@ def test_provider_error_reaches_the_caller_clean(
     assert password is not None
     assert password not in details
     assert DEV_TOKEN not in details
-    last = details.strip().splitlines()[-1]
-    assert last.startswith("pulumi_metal_reset.errors.UnexpectedResponseError: ")
+    last = provider_error_message(details, "pulumi_metal_reset.errors.UnexpectedResponseError")
     assert "pulumi up" in last
     assert "During handling" not in details
 
@@ -222,8 +222,7 @@ def test_config_secret_never_reaches_an_error(
             create(fresh, blob, {"email": EMAIL})
     error: Any = caught.value
     assert wrong not in error.details()
-    last = error.details().strip().splitlines()[-1]
-    assert last.startswith("pulumi_metal_reset.errors.UnauthorizedError: ")
+    last = provider_error_message(error.details(), "pulumi_metal_reset.errors.UnauthorizedError")
     assert "the stack config equinix:authToken" in last
 
 

@@ -1,0 +1,302 @@
+"""The GitHub workflows, checked here because no runner can run them on these machines.
+
+- The project's own `.github/workflows/*.yml` and the documented example `docs/ci/*.yml` must
+  validate against SchemaStore's GitHub-workflow schema (as vendored in check-jsonschema, offline)
+  and pass zizmor's security audits (offline). Two deliberately broken workflows prove both tools
+  still find what they are here to find.
+- ci.yml runs both lanes under the real Pulumi CLI.
+- The example's rotation guard, a jq script, runs here with real jq on previews in the CLI's
+  `preview --json` shape (PreviewDigest and PreviewStep in pulumi/pulumi pkg/display/json.go).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = Path(sys.executable).parent
+CI = ROOT / ".github" / "workflows" / "ci.yml"
+ROTATION = ROOT / "docs" / "ci" / "rotate-credentials.yml"
+WORKFLOWS = sorted(
+    [*(ROOT / ".github" / "workflows").glob("*.yml"), *(ROOT / "docs" / "ci").glob("*.yml")]
+)
+TOKEN_TYPE = "pulumi-python:dynamic/metal:PasswordResetToken"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text())
+    return loaded
+
+
+def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def _run(*argv: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(arg) for arg in argv], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _check_jsonschema(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return _run(TOOLS / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *paths)
+
+
+def _zizmor(*paths: Path) -> tuple[int, list[dict[str, Any]]]:
+    result = _run(
+        TOOLS / "zizmor", "--offline", "--no-config", "--no-ignores", "--format", "json", *paths
+    )
+    findings: list[dict[str, Any]] = json.loads(result.stdout)
+    return result.returncode, findings
+
+
+def test_the_workflows_are_found() -> None:
+    assert CI in WORKFLOWS
+    assert ROTATION in WORKFLOWS
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_matches_schemastore_workflow_schema(path: Path) -> None:
+    result = _check_jsonschema(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_zizmor_finds_nothing(path: Path) -> None:
+    code, findings = _zizmor(path)
+    assert findings == []
+    assert code == 0
+
+
+def test_the_checks_still_catch_a_broken_workflow(tmp_path: Path) -> None:
+    invalid = tmp_path / "invalid.yml"
+    invalid.write_text("on: push\njobs:\n  test:\n    steps:\n      - run: make test\n")
+    result = _check_jsonschema(invalid)
+    assert result.returncode == 1
+    assert "runs-on" in result.stdout
+
+    unsafe = tmp_path / "unsafe.yml"
+    unsafe.write_text(
+        "name: unsafe\non: push\njobs:\n  test:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        '      - run: echo "${{ github.event.head_commit.message }}"\n'
+    )
+    code, findings = _zizmor(unsafe)
+    assert code != 0
+    assert {f["ident"] for f in findings} >= {
+        "artipacked",  # checkout keeps the token in .git/config
+        "excessive-permissions",  # no permissions block
+        "template-injection",
+        "unpinned-uses",
+    }
+
+
+def test_every_action_is_pinned_to_a_commit_and_no_checkout_keeps_credentials() -> None:
+    for path in WORKFLOWS:
+        workflow = _load(path)
+        assert workflow["permissions"] == {}, path
+        for job in workflow["jobs"].values():
+            assert job["permissions"] == {"contents": "read"}, path
+        text = path.read_text()
+        for step in _steps(workflow):
+            if "uses" not in step:
+                continue
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+            assert re.search(re.escape(step["uses"]) + r" # v\d+\.\d+\.\d+\n", text), step["uses"]
+            if step["uses"].startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_ci_runs_both_lanes_under_the_real_cli_and_requires_every_tool() -> None:
+    workflow = _load(CI)
+    assert workflow["env"]["METAL_RESET_REQUIRE_SYSTEM_TOOLS"] == "1"
+    assert workflow["env"]["METAL_RESET_REQUIRE_PULUMI_CLI"] == "1"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", workflow["env"]["PULUMI_CLI_VERSION"])
+    lanes = {}
+    for name, job in workflow["jobs"].items():
+        runs = [step.get("run", "") for step in job["steps"]]
+        installs_cli = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+        assert [s["with"] for s in installs_cli] == [
+            {"pulumi-version": "${{ env.PULUMI_CLI_VERSION }}"}
+        ], name
+        assert any("apt-get install" in run and "faketime pass gnupg" in run for run in runs)
+        lanes[name] = [run for run in runs if run.startswith("make ")]
+    assert sorted(lanes.values()) == [["make test"], ["make test-floors"]]
+
+
+def test_the_example_uses_the_same_cli_and_actions_as_ci() -> None:
+    ours, example = _load(CI), _load(ROTATION)
+    assert example["env"]["PULUMI_CLI_VERSION"] == ours["env"]["PULUMI_CLI_VERSION"]
+    pinned = {step["uses"] for step in _steps(ours) if "uses" in step}
+    assert {step["uses"] for step in _steps(example) if "uses" in step} == pinned
+
+
+def test_the_example_previews_once_then_applies_that_plan_then_audits() -> None:
+    workflow = _load(ROTATION)
+    (job,) = workflow["jobs"].values()
+    pulumi = [
+        line.strip()
+        for step in job["steps"]
+        for line in step.get("run", "").replace("\\\n", " ").splitlines()
+        if re.match(r"\s*(if ! )?pulumi (preview|up|stack export)", line)
+    ]
+    assert len(pulumi) == 3
+    preview, up, export = pulumi
+    assert "--save-plan" in preview
+    assert "--json" in preview
+    assert "--expect-no-changes" not in preview
+    assert '--plan "$RUNNER_TEMP/plan.json"' in up
+    assert "metal-reset audit -" in export
+    assert not [command for command in pulumi if "--show-secrets" in command]
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    assert workflow["defaults"]["run"]["shell"] == "bash"  # pipefail for export | audit
+    due = next(step for step in job["steps"] if step.get("id") == "due")
+    apply = next(step for step in job["steps"] if "pulumi up" in step.get("run", ""))
+    assert apply["if"] == "steps.due.outputs.due == 'true'"
+    secrets = {
+        step["name"]: sorted(step.get("env", {}))
+        for step in job["steps"]
+        if "secrets." in json.dumps(step.get("env", {}))
+    }
+    assert all(
+        "pulumi" in next(s["run"] for s in job["steps"] if s.get("name") == n) for n in secrets
+    )
+    assert "METAL_AUTH_TOKEN" not in json.dumps(due)
+
+
+# The guard, run for real -------------------------------------------------------------------
+
+
+def _step(urn_name: str, op: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> Any:
+    urn = f"urn:pulumi:prod::credentials::{TOKEN_TYPE}::{urn_name}"
+    step: dict[str, Any] = {"op": op, "urn": urn, "provider": "", "detailedDiff": None}
+    for key, inputs in (("oldState", old), ("newState", new)):
+        if inputs is not None:
+            step[key] = {"urn": urn, "custom": True, "type": TOKEN_TYPE, "inputs": inputs}
+    return step
+
+
+def _inputs(slot: str, **more: Any) -> dict[str, Any]:
+    return {
+        "__provider": "blob-1",
+        "auth_token": "[secret]",
+        "email": "ops@example.com",
+        "rotate_every": "P30D",
+        "rotation_slot": slot,
+        **more,
+    }
+
+
+STACK_STEP = {
+    "op": "same",
+    "urn": "urn:pulumi:prod::credentials::pulumi:pulumi:Stack::credentials-prod",
+}
+OLD = _inputs("2026-01-01T00:00:00Z")
+DUE = _inputs("2026-01-31T00:00:00Z")
+
+
+@pytest.fixture
+def guard(tmp_path: Path) -> Any:
+    """Run the example's "Is a rotation due?" step as GitHub would, on a given preview."""
+    (step,) = [s for s in _steps(_load(ROTATION)) if s.get("id") == "due"]
+
+    def run(*steps: Any) -> tuple[subprocess.CompletedProcess[str], str, str]:
+        (tmp_path / "preview.json").write_text(
+            json.dumps({"steps": [STACK_STEP, *steps], "changeSummary": {}})
+        )
+        output, summary = tmp_path / "output", tmp_path / "summary"
+        output.write_text("")
+        summary.write_text("")
+        environ = {
+            "PATH": os.environ["PATH"],
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "TOKEN_TYPE": _load(ROTATION)["env"]["TOKEN_TYPE"],
+        }
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return result, output.read_text(), summary.read_text()
+
+    return run
+
+
+@pytest.mark.jq
+def test_guard_nothing_due(guard: Any) -> None:
+    result, output, summary = guard()
+    assert result.returncode == 0, result.stderr
+    assert output == "due=false\n"
+    assert summary == "No rotation is due.\n"
+
+
+@pytest.mark.jq
+def test_guard_due_rotations_go_on(guard: Any) -> None:
+    result, output, summary = guard(
+        _step("ops", "update", OLD, DUE),
+        _step("billing", "update", OLD | {"__provider": "blob-0"}, DUE),  # a new blob alone
+    )
+    assert result.returncode == 0, result.stderr
+    assert output == "due=true\n"
+    assert summary.splitlines() == [
+        "Rotating (a due rotation each):",
+        f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::ops",
+        f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::billing",
+    ]
+
+
+@pytest.mark.jq
+@pytest.mark.parametrize(
+    ("step", "says"),
+    [
+        (_step("ops", "update", OLD, DUE | {"email": "new@example.com"}), "(email, rotation_slot)"),
+        (
+            _step("ops", "update", OLD, OLD | {"rotation_triggers": {"t": "2"}}),
+            "(rotation_triggers)",
+        ),
+        (_step("ops", "create", None, DUE), "create urn:"),
+        (_step("ops", "replace", OLD, DUE), "replace urn:"),
+        (_step("ops", "delete", OLD, None), "delete urn:"),
+        (
+            {
+                **_step("ops", "update", OLD, DUE),
+                "newState": {"type": "aws:s3/bucket:Bucket", "inputs": DUE},
+            },
+            "update urn:",
+        ),
+    ],
+    ids=["email", "trigger", "create", "replace", "delete", "other-type"],
+)
+def test_guard_refuses_anything_but_due_rotations(guard: Any, step: Any, says: str) -> None:
+    result, output, summary = guard(_step("fine", "update", OLD, DUE), step)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "The preview holds changes that are not due rotations; deploy them through review first:"
+    )
+    assert len(lines) == 2
+    assert says in lines[1]
+    assert output == ""
+    assert summary == ""
+
+
+def test_the_docs_point_at_the_checked_example() -> None:
+    text = (ROOT / "docs" / "ci.md").read_text()
+    assert "](ci/rotate-credentials.yml)" in text
+    assert "PULUMI_CONFIG_PASSPHRASE" in text
+    assert "PULUMI_ACCESS_TOKEN" in text
+    assert "](docs/ci.md)" in (ROOT / "README.md").read_text()
