@@ -26,6 +26,20 @@ FORBIDDEN: dict[str, set[str]] = {
     "state": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     "unknowns": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     "credentials": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
+    # Review tooling: reads exports offline, so no Pulumi, no gRPC and no HTTP stack.
+    **{
+        module: {"pulumi", "requests", "urllib3", "http", "socket", "grpc"}
+        for module in (
+            "audit/rules",
+            "audit/export",
+            "audit/fields",
+            "audit/findings",
+            "audit/report",
+            "audit/command",
+            "cli",
+            "__main__",
+        )
+    },
 }
 INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "client": {"provider", "resource", "inputs", "settings", "rotation", "emulator", "testing"},
@@ -38,6 +52,10 @@ INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "state": {"inputs", "settings", "client", "provider", "resource", "rotation", "credentials"},
     "unknowns": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
     "credentials": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
+    **{
+        module: {"client", "provider", "resource", "settings", "inputs", "emulator", "testing"}
+        for module in ("audit/rules", "audit/export", "audit/findings", "audit/command", "cli")
+    },
 }
 
 

@@ -1,0 +1,197 @@
+"""Read the files `pulumi stack export` writes (pulumi/pulumi `sdk/go/common/apitype`).
+
+An export is an `UntypedDeployment`: `{"version": 3 | 4, "features": [...] (version 4 only),
+"deployment": DeploymentV3}`; `deployment.resources` is a list of `ResourceV3`
+(`urn`, `type`, `inputs`, `outputs`, `delete`, ...). A secret is an object whose signature key
+holds the secret signature and that carries exactly one of `ciphertext` (the default) or
+`plaintext` (the JSON text of the value, with `--show-secrets`).
+
+Secret values are decoded only into `Value(secret=True)`, so callers can judge a value without
+ever printing it. Every failure is an `ExportError` holding one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ExportError", "ExportedResource", "ExportedStack", "Value", "load", "parse"]
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a type tag, not a secret)
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+VERSIONS = (3, 4)
+_HINT = "give the output of `pulumi stack export`"
+
+
+class ExportError(Exception):
+    """An input file cannot be read as an export; the message is one sentence."""
+
+
+@dataclass(frozen=True)
+class Value:
+    """A property as the audit sees it: `known` is False for ciphertext and unknown values."""
+
+    value: Any = None
+    secret: bool = False
+    known: bool = True
+    present: bool = True
+
+
+MISSING = Value(present=False)
+
+
+@dataclass(frozen=True)
+class ExportedResource:
+    urn: str
+    type: str
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+    delete: bool = False
+
+    @property
+    def project(self) -> str:
+        parts = self.urn.split("::")
+        return parts[1] if len(parts) > 3 else ""
+
+    @property
+    def stack(self) -> str:
+        parts = self.urn.split("::")
+        return parts[0].removeprefix("urn:pulumi:") if len(parts) > 3 else ""
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+    def field(self, name: str, source: str) -> Value:
+        """The output `name`, else the input of that name (state written before the output
+        existed), decoded; MISSING when neither holds it."""
+        for props in (self.outputs, self.inputs):
+            if name in props:
+                return decode(props[name], f"{source}: {self.urn} property {name}")
+        return MISSING
+
+
+@dataclass(frozen=True)
+class ExportedStack:
+    source: str
+    version: int
+    features: tuple[str, ...] = ()
+    resources: tuple[ExportedResource, ...] = field(default=())
+
+
+def decode(raw: Any, where: str) -> Value:
+    """One property value, with any secret wrapper (at any depth) opened."""
+    secret = False
+    if isinstance(raw, Mapping) and raw.get(SIG_KEY) == SECRET_SIG:
+        cipher, plain = raw.get("ciphertext"), raw.get("plaintext")
+        if isinstance(cipher, str) == isinstance(plain, str):
+            raise ExportError(
+                f"{where} is a malformed secret (it needs exactly one of ciphertext or "
+                f"plaintext); {_HINT}."
+            )
+        if isinstance(cipher, str):
+            return Value(secret=True, known=False)
+        try:
+            raw = json.loads(str(plain))
+        except ValueError:
+            raise ExportError(
+                f"{where} is a secret whose plaintext is not JSON; re-export the stack with "
+                "`pulumi stack export --show-secrets`."
+            ) from None
+        secret = True
+    if raw == UNKNOWN:
+        return Value(secret=secret, known=False)
+    if isinstance(raw, Mapping):
+        items = {k: decode(v, where) for k, v in raw.items()}
+        inner_secret = any(v.secret for v in items.values())
+        return Value(
+            {k: v.value for k, v in items.items()},
+            secret=secret or inner_secret,
+            known=all(v.known for v in items.values()),
+        )
+    if isinstance(raw, list):
+        elements = [decode(v, where) for v in raw]
+        return Value(
+            [v.value for v in elements],
+            secret=secret or any(v.secret for v in elements),
+            known=all(v.known for v in elements),
+        )
+    return Value(raw, secret=secret)
+
+
+def load(path: str) -> ExportedStack:
+    """Read one export from a file, or from standard input for `-`."""
+    source = "standard input" if path == "-" else path
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExportError(f"{source} does not exist; {_HINT} and pass its path.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise ExportError(f"{source} cannot be read ({reason}); {_HINT}.") from None
+    return parse(text, source)
+
+
+def parse(text: str, source: str) -> ExportedStack:
+    if not text.strip():
+        raise ExportError(f"{source} is empty; {_HINT}.")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ExportError(
+            f"{source} is not JSON (line {err.lineno}, column {err.colno}: {err.msg}); {_HINT}."
+        ) from None
+    if not isinstance(data, dict):
+        raise ExportError(f"{source} is not a stack export (not a JSON object); {_HINT}.")
+    if "checkpoint" in data and "deployment" not in data:
+        raise ExportError(
+            f"{source} is a backend checkpoint file, not an export; {_HINT} and audit that."
+        )
+    version = data.get("version")
+    if isinstance(version, bool) or version not in VERSIONS:
+        raise ExportError(
+            f"{source} has deployment version {json.dumps(version)}, and this audit reads "
+            f"versions 3 and 4; {_HINT} from a current Pulumi CLI."
+        )
+    features = data.get("features") if version >= 4 else None
+    if features is not None and not (
+        isinstance(features, list) and all(isinstance(f, str) for f in features)
+    ):
+        raise ExportError(f"{source} has a features entry that is not a list of names; {_HINT}.")
+    deployment = data.get("deployment")
+    if not isinstance(deployment, dict):
+        raise ExportError(f"{source} has no deployment object; {_HINT}.")
+    raw_resources = deployment.get("resources")
+    raw_resources = [] if raw_resources is None else raw_resources
+    if not isinstance(raw_resources, list):
+        raise ExportError(f"{source} has a resources entry that is not a list; {_HINT}.")
+    return ExportedStack(
+        source,
+        version,
+        tuple(features or ()),
+        tuple(_resource(r, i, source) for i, r in enumerate(raw_resources)),
+    )
+
+
+def _resource(raw: Any, index: int, source: str) -> ExportedResource:
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("urn"), str)
+        or not isinstance(raw.get("type"), str)
+    ):
+        raise ExportError(f"{source}: resource {index + 1} has no urn or type string; {_HINT}.")
+    props = {}
+    for key in ("inputs", "outputs"):
+        value = raw.get(key)
+        value = {} if value is None else value
+        if not isinstance(value, dict):
+            raise ExportError(f"{source}: {raw['urn']} has {key} that are not an object; {_HINT}.")
+        props[key] = value
+    return ExportedResource(
+        raw["urn"], raw["type"], props["inputs"], props["outputs"], raw.get("delete") is True
+    )

@@ -1,0 +1,238 @@
+"""The audit's findings: pure functions of the exports, the settings and the time given.
+
+A message never holds a secret: a field stored as a secret is judged (when its plaintext is in
+the export) but never quoted, and nothing else a message names (URNs, stack names, settings,
+non-secret times and periods) can be one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_metal_reset import schedule
+from pulumi_metal_reset.audit import rules
+from pulumi_metal_reset.audit.export import ExportedStack, ExportError, Value
+from pulumi_metal_reset.audit.fields import TokenState, token_state
+
+__all__ = ["KINDS", "Finding", "Report", "Settings", "audit"]
+
+#: Finding kinds, in the order they are listed for one resource.
+KINDS = (
+    "overdue",
+    "never-rotated",
+    "no-schedule-no-triggers",
+    "period-too-long",
+    "password-in-state",
+    "shared-api-user",
+)
+_HINT = "re-export the stack with `pulumi stack export`"
+_UP = "run `pulumi up` on this stack"
+
+
+@dataclass(frozen=True)
+class Settings:
+    now: int
+    max_age: int
+    grace: int = 0
+    require_write_only: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    source: str
+    project: str
+    stack: str
+    urn: str
+    kind: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "urn": self.urn,
+            "kind": self.kind,
+            "message": self.message,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    tokens: int
+    stacks: int
+
+
+def audit(stacks: Sequence[ExportedStack], settings: Settings) -> Report:
+    tokens = [
+        token_state(resource, stack.source)
+        for stack in stacks
+        for resource in stack.resources
+        if resource.type == rules.TOKEN_TYPE and not resource.delete
+    ]
+    sharing = _sharing(tokens)
+    findings: list[Finding] = []
+    for token in tokens:
+        messages = {
+            "overdue": _overdue(token, settings),
+            "never-rotated": _never_rotated(token, settings),
+            "no-schedule-no-triggers": _no_rotation(token),
+            "period-too-long": _period_too_long(token, settings),
+            "password-in-state": _password_in_state(token, settings),
+            "shared-api-user": _shared(token, sharing),
+        }
+        resource = token.resource
+        findings.extend(
+            Finding(token.source, resource.project, resource.stack, resource.urn, kind, message)
+            for kind, message in messages.items()
+            if message is not None
+        )
+    return Report(tuple(findings), len(tokens), len(stacks))
+
+
+def _where(token: TokenState, name: str) -> str:
+    return f"{token.source}: {token.resource.urn} property {name}"
+
+
+def _time(token: TokenState, name: str, value: Value) -> int | None:
+    if not value.present or not value.known or value.value is None:
+        return None
+    try:
+        if not isinstance(value.value, str):
+            raise ValueError("not a string")
+        return schedule.parse_timestamp(value.value)
+    except ValueError:
+        raise ExportError(f"{_where(token, name)} is not an RFC 3339 time; {_HINT}.") from None
+
+
+def _age(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    return "under a minute"
+
+
+def _stamp(value: Value, seconds: int) -> str:
+    return "" if value.secret else f" ({schedule.format_timestamp(seconds)})"
+
+
+def _overdue(token: TokenState, settings: Settings) -> str | None:
+    due = _time(token, "next_rotation_at", token.next_rotation_at)
+    if due is None or settings.now <= due + settings.grace:
+        return None
+    grace = f", beyond the grace of {_age(settings.grace)}" if settings.grace else ""
+    return (
+        f"The scheduled rotation{_stamp(token.next_rotation_at, due)} is "
+        f"{_age(settings.now - due)} overdue{grace}; {_UP} to rotate the password."
+    )
+
+
+def _never_rotated(token: TokenState, settings: Settings) -> str | None:
+    count, rotated_at = token.rotation_count, token.rotated_at
+    if count.present:
+        if not count.known:
+            return None
+        if isinstance(count.value, bool) or not isinstance(count.value, (int, float, type(None))):
+            raise ExportError(f"{_where(token, 'rotation_count')} is not a number; {_HINT}.")
+        if count.value:
+            return None
+    elif not rotated_at.known or rotated_at.value is not None:
+        return None
+    limit = rules.describe_period(settings.max_age)
+    requested = _time(token, "requested_at", token.requested_at)
+    fix = f"change a rotation trigger or let the schedule fall due, and {_UP}."
+    if requested is None:
+        return f"The password was never rotated (the state has no request time); {fix}"
+    age = settings.now - requested
+    if age <= settings.max_age:
+        return None
+    return (
+        f"The password was never rotated in the {_age(age)} since the token was requested"
+        f"{_stamp(token.requested_at, requested)}, longer than the maximum age of {limit}; {fix}"
+    )
+
+
+def _unset(value: Value) -> bool | None:
+    """True when unset or empty, False when set, None when the export cannot tell."""
+    if not value.present:
+        return True
+    if not value.known:
+        return None
+    return not value.value
+
+
+def _no_rotation(token: TokenState) -> str | None:
+    if _unset(token.rotate_every) and _unset(token.rotation_triggers):
+        return (
+            "It has neither rotate_every nor rotation_triggers, so nothing ever rotates the "
+            f'password; add rotate_every (for example "30d") or a rotation trigger and {_UP}.'
+        )
+    return None
+
+
+def _period_too_long(token: TokenState, settings: Settings) -> str | None:
+    value = token.rotate_every
+    if not value.known or value.value is None:
+        return None
+    try:
+        period = rules.period_seconds(value.value)
+    except ValueError as err:
+        raise ExportError(f"{_where(token, 'rotate_every')} {err}; {_HINT}.") from None
+    if period is None or period <= settings.max_age:
+        return None
+    limit = rules.describe_period(settings.max_age)
+    shown = "(kept as a secret)" if value.secret else f"is {rules.describe_period(period)},"
+    return (
+        f"rotate_every {shown} longer than the maximum age of {limit}; set it to {limit} or "
+        f"less and {_UP}."
+    )
+
+
+def _password_in_state(token: TokenState, settings: Settings) -> str | None:
+    value = token.store_password
+    if not settings.require_write_only or not value.known:
+        return None
+    if not rules.keeps_password(value.value if value.present else None):
+        return None
+    return (
+        "store_password is true or unset, so the latest password is kept (encrypted) in the "
+        "stack state, where write-only delivery is required; set store_password=False with "
+        f"deliver_to and {_UP}."
+    )
+
+
+def _credential(token: TokenState) -> str | None:
+    value = token.credential_id
+    return rules.credential_key(value.value) if value.known else None
+
+
+def _sharing(tokens: Sequence[TokenState]) -> dict[str, dict[str, TokenState]]:
+    """credential id -> URN -> token, for ids two distinct resources hold; one resource
+    exported twice counts once."""
+    by_urn: dict[str, TokenState] = {}
+    for token in tokens:
+        by_urn.setdefault(token.resource.urn, token)
+    groups = rules.shared((urn, _credential(token)) for urn, token in by_urn.items())
+    return {cred: {urn: by_urn[urn] for urn in urns} for cred, urns in groups.items()}
+
+
+def _shared(token: TokenState, sharing: dict[str, Any]) -> str | None:
+    credential = _credential(token)
+    group: dict[str, TokenState] | None = sharing.get(credential) if credential else None
+    if group is None:
+        return None
+    others = ", ".join(
+        f"{o.resource.name} ({o.resource.project}/{o.resource.stack})"
+        for urn, o in group.items()
+        if urn != token.resource.urn
+    )
+    which = "the same credential_id" if token.credential_id.secret else f"credential {credential}"
+    return (
+        f"This token uses the same API user as {others} ({which}); every rotation resets that "
+        "user's password, so each resource overwrites the password the others recorded. Give "
+        "each resource its own API token."
+    )

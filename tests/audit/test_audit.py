@@ -1,0 +1,207 @@
+"""`metal-reset audit` over hand-written exports in the CLI's format (`exports/`):
+
+- prod-v3-ciphertext.json: version 3, secrets as ciphertext; tokens `healthy`, `late` (overdue),
+  `yearly` (365-day period), `static` (no schedule, no triggers, never rotated);
+- staging-v4-plaintext.json: version 4 with a `features` list, written with `--show-secrets`
+  (plaintext secrets holding canaries); `shared` uses prod/healthy's API user, `hidden-period`
+  keeps a 400-day period as a secret, `write-only` has store_password false;
+- foreign-only.json: no PasswordResetToken (an S3 bucket with look-alike fields);
+- empty-stack.json: a stack with no resources.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from pulumi_metal_reset.cli import main
+
+EXPORTS = Path(__file__).parent / "exports"
+PROD = str(EXPORTS / "prod-v3-ciphertext.json")
+STAGING = str(EXPORTS / "staging-v4-plaintext.json")
+FOREIGN = str(EXPORTS / "foreign-only.json")
+EMPTY = str(EXPORTS / "empty-stack.json")
+NOW = "2026-01-20T00:00:00Z"
+TOKEN = "pulumi-python:dynamic/metal:PasswordResetToken"
+CANARIES = ("api-token-CANARY", "password-CANARY", "trigger-CANARY", "P400D", "400 days")
+
+FINDINGS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["stack", "project", "urn", "kind", "message", "source"],
+        "properties": {
+            "stack": {"type": "string", "minLength": 1},
+            "project": {"type": "string", "minLength": 1},
+            "urn": {"type": "string", "pattern": "^urn:pulumi:"},
+            "kind": {
+                "enum": [
+                    "overdue",
+                    "never-rotated",
+                    "no-schedule-no-triggers",
+                    "period-too-long",
+                    "password-in-state",
+                    "shared-api-user",
+                ]
+            },
+            "message": {"type": "string", "pattern": "^[^\\n]+\\.$"},
+            "source": {"type": "string"},
+        },
+    },
+}
+
+
+def urn(stack: str, name: str) -> str:
+    return f"urn:pulumi:{stack}::acme::{TOKEN}::{name}"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["audit", "--now", NOW, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def findings(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
+    code, out, err = run(capsys, "--json", *args)
+    assert err == ""
+    data: list[dict[str, Any]] = json.loads(out)
+    jsonschema.validate(data, FINDINGS_SCHEMA)
+    assert code == (1 if data else 0)
+    return data
+
+
+def kinds(data: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(f["urn"].rsplit("::", 1)[-1], f["kind"]) for f in data}
+
+
+def test_every_kind_is_found_across_two_stacks(capsys: pytest.CaptureFixture[str]) -> None:
+    data = findings(capsys, PROD, STAGING, "--require-write-only")
+    assert kinds(data) == {
+        ("late", "overdue"),
+        ("static", "never-rotated"),
+        ("static", "no-schedule-no-triggers"),
+        ("yearly", "period-too-long"),
+        ("hidden-period", "period-too-long"),
+        ("healthy", "shared-api-user"),
+        ("shared", "shared-api-user"),
+        *((name, "password-in-state") for name in ("healthy", "late", "yearly", "static")),
+        *((name, "password-in-state") for name in ("shared", "hidden-period")),
+    }
+    by_key = {(f["urn"].rsplit("::", 1)[-1], f["kind"]): f for f in data}
+    late = by_key["late", "overdue"]
+    assert (late["stack"], late["project"], late["urn"]) == ("prod", "acme", urn("prod", "late"))
+    assert late["source"] == PROD
+    assert late["message"] == (
+        "The scheduled rotation (2025-12-31T00:00:00Z) is 20 days overdue; run `pulumi up` on "
+        "this stack to rotate the password."
+    )
+    assert by_key["static", "never-rotated"]["message"].startswith(
+        "The password was never rotated in the 384 days since the token was requested "
+        "(2025-01-01T00:00:00Z), longer than the maximum age of 90 days;"
+    )
+    assert by_key["yearly", "period-too-long"]["message"] == (
+        "rotate_every is 365 days, longer than the maximum age of 90 days; set it to 90 days or "
+        "less and run `pulumi up` on this stack."
+    )
+    assert by_key["hidden-period", "period-too-long"]["message"].startswith(
+        "rotate_every (kept as a secret) longer than the maximum age of 90 days;"
+    )
+    assert by_key["healthy", "shared-api-user"]["message"].startswith(
+        "This token uses the same API user as shared (acme/staging) (credential "
+        "cred-1111111111111111); every rotation resets that user's password"
+    )
+    assert "same API user as healthy (acme/prod)" in by_key["shared", "shared-api-user"]["message"]
+
+
+def test_the_order_follows_files_resources_and_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    data = findings(capsys, PROD, STAGING)
+    assert [(f["urn"].rsplit("::", 1)[-1], f["kind"]) for f in data] == [
+        ("healthy", "shared-api-user"),
+        ("late", "overdue"),
+        ("yearly", "period-too-long"),
+        ("static", "never-rotated"),
+        ("static", "no-schedule-no-triggers"),
+        ("shared", "shared-api-user"),
+        ("hidden-period", "period-too-long"),
+    ]
+
+
+def test_password_in_state_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "password-in-state" not in {f["kind"] for f in findings(capsys, PROD, STAGING)}
+    asked = findings(capsys, STAGING, "--require-write-only")
+    assert ("write-only", "password-in-state") not in kinds(asked)
+    assert ("shared", "password-in-state") in kinds(asked)
+
+
+def test_one_stack_alone_shares_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not {f["kind"] for f in findings(capsys, PROD)} & {"shared-api-user"}
+
+
+def test_the_same_export_twice_does_not_share_with_itself(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = findings(capsys, PROD, PROD)
+    assert "shared-api-user" not in {f["kind"] for f in data}
+    assert len(data) == 2 * len(findings(capsys, PROD))
+
+
+def test_grace_and_max_age_are_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    relaxed = kinds(findings(capsys, PROD, "--grace", "21d", "--max-age", "400d"))
+    assert ("late", "overdue") not in relaxed
+    assert ("yearly", "period-too-long") not in relaxed
+    assert ("static", "never-rotated") not in relaxed  # requested 384 days ago, under 400
+    assert ("late", "overdue") in kinds(findings(capsys, PROD, "--grace", "19d"))
+
+
+@pytest.mark.parametrize("path", [FOREIGN, EMPTY])
+def test_exports_without_tokens_are_clean(capsys: pytest.CaptureFixture[str], path: str) -> None:
+    code, out, err = run(capsys, path)
+    assert (code, err) == (0, "")
+    assert out == "No findings on 0 PasswordResetToken resources in 1 stack.\n"
+    assert findings(capsys, path) == []
+
+
+def test_a_clean_stack_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, STAGING, "--max-age", "400d")
+    assert code == 0
+    assert out == "No findings on 3 PasswordResetToken resources in 1 stack.\n"
+
+
+def test_the_table_is_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, PROD)
+    assert (code, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["STACK", "RESOURCE", "FINDING", "DETAIL"]
+    assert lines[1].startswith("acme/prod  late      overdue                  The scheduled")
+    assert lines[-1] == "4 findings on 3 of 4 PasswordResetToken resources in 1 stack."
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"]])
+def test_no_secret_is_printed_even_from_show_secrets(
+    capsys: pytest.CaptureFixture[str], mode: list[str]
+) -> None:
+    staging = Path(STAGING).read_text()
+    assert all(canary in staging for canary in CANARIES[:4])
+    code, out, err = run(capsys, PROD, STAGING, "--require-write-only", *mode)
+    assert code == 1
+    for canary in CANARIES:
+        assert canary not in out + err
+
+
+def test_standard_input_is_read_for_dash() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pulumi_metal_reset", "audit", "-", "--now", NOW, "--json"],
+        input=Path(PROD).read_text(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert {f["source"] for f in json.loads(result.stdout)} == {"standard input"}
