@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from pulumi import log
 from pulumi.dynamic import (
@@ -31,16 +31,14 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from pulumi_metal_reset import rotation, schedule
+from pulumi_metal_reset import preflight, rotation, schedule
 from pulumi_metal_reset.credentials import RotationClaims, credential_id
-from pulumi_metal_reset.endpoint import DEFAULT_API_URL
 from pulumi_metal_reset.errors import (
-    ConfigurationError,
     MetalApiError,
     MetalResetError,
     RotationAfterCreateError,
 )
-from pulumi_metal_reset.inputs import Failure, api_address, validate_inputs
+from pulumi_metal_reset.inputs import api_address, validate_inputs
 from pulumi_metal_reset.settings import (
     CONFIG_KEYS,
     ENV_KEYS,
@@ -58,15 +56,6 @@ __all__ = ["PasswordResetTokenProvider"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-#: The checked inputs a rotation decision compares; any of them unknown is a possible change.
-_COMPARED: Final = ("email", "rotation_triggers", "rotate_every", "rotation_slot", "credential_id")
-#: Where the API token is set, besides the `auth_token` input (see settings.py).
-_TOKEN_CONFIG: Final = "equinix:authToken"  # noqa: S105 (a config key)
-_TOKEN_ENV: Final = "METAL_AUTH_TOKEN"  # noqa: S105 (a variable name)
-#: Stand-in for a token input that is still unknown in a preview: it will win over config and
-#: environment at `up`, so those are not judged, and its own value is checked when it is known.
-_PENDING_TOKEN: Final = "pending-token"  # noqa: S105 (a placeholder)
 
 _CLAIMS_LOCK = threading.Lock()
 
@@ -182,10 +171,12 @@ class PasswordResetTokenProvider(ResourceProvider):
         olds, news = _marked(olds), _marked(news)
         values, failures = validate_inputs(news)
         old = CheckedInputs.from_wire(olds) if olds.get("email") else None
+        config, environ = self._settings()
         values["rotation_slot"] = self._slot(old, values["rotate_every"])
-        values["credential_id"] = self._credential(values)
+        values["credential_id"] = preflight.credential_for(values, config, environ)
         result = [CheckFailure(f.property, f.reason) for f in failures]
-        problem = self._settings_problem(old, values, failures)
+        failed = (f.field for f in failures)
+        problem = preflight.settings_problem(old, values, failed, config, environ)
         if problem is not None:
             result.append(CheckFailure("", problem))
         return CheckResult(values, result)
@@ -203,50 +194,6 @@ class PasswordResetTokenProvider(ResourceProvider):
             log.warn(rotation.reanchor_note(slot.reanchored_from, slot.start, period))
         return schedule.format_timestamp(slot.start)
 
-    def _credential(self, values: Mapping[str, Any]) -> str | None:
-        """The id of the token a call would use: input, then config, then environment."""
-        token = values.get("auth_token")
-        if is_unknown(token):
-            return UNKNOWN_SENTINEL
-        config, environ = self._settings()
-        try:
-            # Only the token's places are given, so no other setting is judged here.
-            found = connection_for(
-                {"auth_token": token, "api_url": DEFAULT_API_URL},
-                {_TOKEN_CONFIG: config.get(_TOKEN_CONFIG)},
-                {_TOKEN_ENV: environ.get(_TOKEN_ENV)},
-            )
-        except ConfigurationError:
-            return None
-        return credential_id(found.token.get_secret_value())
-
-    def _settings_problem(
-        self, old: CheckedInputs | None, values: Mapping[str, Any], failures: list[Failure]
-    ) -> str | None:
-        """The sentence `up` would fail with, when the coming `up` calls the API; else None.
-
-        A create always calls it; an update when the email changed or a rotation is due or
-        triggered. When unknown values or failed inputs hide that, nothing is judged, and a
-        setting that an input (known or not) overrides never is.
-        """
-        if any(f.field in ("auth_token", "api_url") for f in failures):
-            return None
-        if old is not None:
-            if failures or any(is_unknown(values.get(k)) for k in _COMPARED):
-                return None
-            if not rotation.plan_rotation(old, CheckedInputs.from_wire(values)).calls_api:
-                return None
-        inputs = {"auth_token": values.get("auth_token"), "api_url": values.get("api_url")}
-        if is_unknown(inputs["auth_token"]):
-            inputs["auth_token"] = _PENDING_TOKEN
-        if is_unknown(inputs["api_url"]):
-            inputs["api_url"] = DEFAULT_API_URL
-        try:
-            self._connection(inputs)
-        except ConfigurationError as err:
-            return str(err)
-        return None
-
     @_error_boundary
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Pure: `olds` are the recorded outputs, since the server drops the old inputs.
@@ -256,7 +203,7 @@ class PasswordResetTokenProvider(ResourceProvider):
         count and the recorded password carry over.
         """
         news = _marked(news)
-        if any(is_unknown(news.get(key)) for key in _COMPARED):
+        if any(is_unknown(news.get(key)) for key in preflight.COMPARED):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         plan = rotation.plan_rotation(Outputs.from_wire(olds), CheckedInputs.from_wire(news))
         return DiffResult(changes=plan.changes, replaces=[], delete_before_replace=False)

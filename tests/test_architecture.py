@@ -26,6 +26,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "state": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     "unknowns": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     "credentials": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
+    # What check judges before a call: settings resolution only, never a connection.
+    "preflight": {"pulumi", "requests", "urllib3", "http", "socket"},
     # Review tooling: reads exports offline, so no Pulumi, no gRPC and no HTTP stack.
     **{
         module: {"pulumi", "requests", "urllib3", "http", "socket", "grpc"}
@@ -52,6 +54,7 @@ INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "state": {"inputs", "settings", "client", "provider", "resource", "rotation", "credentials"},
     "unknowns": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
     "credentials": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
+    "preflight": {"inputs", "client", "provider", "resource", "emulator", "testing"},
     **{
         module: {"client", "provider", "resource", "settings", "inputs", "emulator", "testing"}
         for module in ("audit/rules", "audit/export", "audit/findings", "audit/command", "cli")
