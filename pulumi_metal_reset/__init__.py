@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "PasswordResetToken": "pulumi_metal_reset.resource",
     "PasswordResetTokenProvider": "pulumi_metal_reset.provider",
+    "deliver": "pulumi_metal_reset.deliver",  # a module: deliver.command(...), deliver.file(...)
 }
 
 __all__ = ["PasswordResetToken", "PasswordResetTokenProvider", "__version__"]
@@ -27,4 +28,5 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pulumi_metal_reset' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    loaded = importlib.import_module(module)
+    return loaded if loaded.__name__ == f"{__name__}.{name}" else getattr(loaded, name)

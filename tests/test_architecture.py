@@ -11,6 +11,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pulumi_metal_reset"
 
+# In layer order: each may import only those before it (TYPE_CHECKING imports included).
+DELIVERY_MODULES = (
+    "unknowns",
+    "models",
+    "scrub",
+    "ledger",
+    "outcome",
+    "errors",
+    "sinks",
+    "lifecycle",
+    "__init__",
+)
+
 # module (relative to the package) -> top-level imports it must never make
 FORBIDDEN: dict[str, set[str]] = {
     "schedule": {"pulumi", "requests", "urllib3", "pydantic", "http", "socket"},
@@ -42,6 +55,16 @@ FORBIDDEN: dict[str, set[str]] = {
             "__main__",
         )
     },
+    "deliver": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "delivery/__init__": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "delivery/unknowns": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "delivery/models": {"pulumi", "requests", "urllib3", "http"},
+    "delivery/scrub": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "delivery/ledger": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "delivery/outcome": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "delivery/errors": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "delivery/sinks": {"pulumi", "requests", "urllib3", "http"},
+    "delivery/lifecycle": {"pulumi", "requests", "urllib3", "http", "pydantic"},
 }
 INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "client": {"provider", "resource", "inputs", "settings", "rotation", "emulator", "testing"},
@@ -58,6 +81,21 @@ INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     **{
         module: {"client", "provider", "resource", "settings", "inputs", "emulator", "testing"}
         for module in ("audit/rules", "audit/export", "audit/findings", "audit/command", "cli")
+    },
+    "deliver": {"provider", "resource", "client", "settings", "inputs", "emulator", "testing"},
+    **{
+        f"delivery/{module}": {
+            "deliver",
+            "provider",
+            "resource",
+            "client",
+            "settings",
+            "inputs",
+            "rotation",
+            "emulator",
+            "testing",
+        }
+        for module in DELIVERY_MODULES
     },
 }
 
@@ -89,6 +127,18 @@ def test_internal_layering(module: str) -> None:
     assert not ours & INTERNAL_FORBIDDEN[module], f"{module} imports {ours}"
 
 
+@pytest.mark.parametrize("module", DELIVERY_MODULES)
+def test_delivery_layers_import_only_downwards(module: str) -> None:
+    prefix = "pulumi_metal_reset.delivery"
+    found = {
+        "__init__" if name == prefix else name.split(".")[2]
+        for name in _imports(PACKAGE / "delivery" / f"{module}.py")
+        if name == prefix or name.startswith(prefix + ".")
+    }
+    allowed = set(DELIVERY_MODULES[: DELIVERY_MODULES.index(module)])
+    assert found <= allowed, f"delivery/{module} imports {found - allowed}"
+
+
 def test_nothing_outside_testing_imports_the_emulator() -> None:
     for path in PACKAGE.rglob("*.py"):
         relative = path.relative_to(PACKAGE).parts
@@ -108,6 +158,23 @@ def test_provider_import_does_not_load_the_http_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_delivery_code_loads_only_when_a_resource_delivers() -> None:
+    """The provider starts without it; `outcome` (for diff) and `lifecycle` load no sinks and
+    build no delivery models: those load only when a resource has `deliver_to`."""
+    code = (
+        "import sys, pulumi_metal_reset.provider;"
+        "before = sorted(m for m in sys.modules if 'delivery' in m or m == 'tenacity');"
+        "import pulumi_metal_reset.delivery.outcome, pulumi_metal_reset.delivery.lifecycle;"
+        "after = sorted(m for m in ('tenacity', 'pulumi_metal_reset.delivery.models',"
+        " 'pulumi_metal_reset.delivery.sinks') if m in sys.modules);"
+        "print(before, after)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[] []"
 
 
 def test_package_ships_py_typed() -> None:
