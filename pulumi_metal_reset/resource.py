@@ -39,7 +39,9 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
     rotation_reason: pulumi.Output[str | None]
     """Why the last rotation happened: changed triggers, a due schedule or rotate_on_create."""
     new_password: pulumi.Output[str | None]
-    """The password set by the last rotation. Always a Pulumi secret; None before any."""
+    """The password set by the last rotation. Always a Pulumi secret; None before any (without
+    `rotate_on_create`, until the first trigger change or due slot). Another resource on the
+    same API token makes it stale when that one rotates (see `credential_id`)."""
     next_rotation_at: pulumi.Output[str | None]
     """When the schedule next falls due, or None without `rotate_every`."""
     rotation_slot: pulumi.Output[str | None]
