@@ -24,6 +24,7 @@ __all__ = [
     "RateLimitedError",
     "RotationAfterCreateError",
     "ServerError",
+    "SharedCredentialError",
     "UnauthorizedError",
     "UnexpectedResponseError",
 ]
@@ -115,3 +116,8 @@ class RotationAfterCreateError(MetalResetError):
 
     A dynamic provider cannot record half a change, so the next run mails again.
     """
+
+
+class SharedCredentialError(MetalResetError):
+    """Two resources in one run would rotate the password of the same API user; the second is
+    stopped before any request, since its reset would make the first one's password stale."""

@@ -1,14 +1,19 @@
 """Validation of PasswordResetToken inputs (pydantic v2), used by the provider's `check`.
 
 Knows nothing of HTTP or Pulumi: it takes plain values and returns normalised values plus every
-failure at once, each reason worded to follow the CLI's "property <p> value <v> has a problem: ".
+failure at once. The CLI prints a failure as "property <p> value <v> has a problem: <reason>",
+printing the value of any property a failure names, secret or not. So a failure names only a
+property whose value is never secret by its meaning (`NAMED_PROPERTIES`); every other one leaves
+the property empty and starts its reason with the path, e.g. `rotation_triggers["ver"]: ...`.
 """
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Mapping
-from typing import Annotated, Any, NamedTuple
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
 
 from pydantic import (
     BaseModel,
@@ -21,38 +26,41 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pulumi_metal_reset import endpoint, schedule
+from pulumi_metal_reset.state import INPUT_NAMES
+from pulumi_metal_reset.unknowns import is_unknown
 
-__all__ = ["FIELDS", "UNKNOWN", "Failure", "is_unknown", "validate_inputs"]
+__all__ = ["NAMED_PROPERTIES", "Failure", "api_address", "validate_inputs"]
 
-#: The value an input has on the wire while it is still unknown during a preview. Equal to
-#: `pulumi.runtime.rpc.UNKNOWN`; copied so this module stays free of Pulumi (a test checks it).
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-FIELDS = ("email", "rotate_every", "rotation_triggers", "rotate_on_create", "auth_token", "api_url")
-
-#: Failures on the token are reported without a property name: the CLI prints a named
-#: property's value, and this one is a secret.
-TOKEN_PROPERTY = ""
+#: The inputs a failure may name: an address, a period and a flag hold no secret by their
+#: meaning. Triggers often carry hashes of secrets, the token is one, and an endpoint may embed
+#: credentials, so failures on those never name them.
+NAMED_PROPERTIES: Final = frozenset({"email", "rotate_every", "rotate_on_create"})
 
 _CREDENTIAL_PLACES = (
     "the stack config equinix:authToken or the environment variable METAL_AUTH_TOKEN"
 )
 
 
-class Failure(NamedTuple):
-    property: str
-    reason: str
+@dataclass(frozen=True)
+class Failure:
+    """One problem with one input, worded to follow the CLI's "has a problem: "."""
 
+    field: str
+    """The input it concerns."""
+    path: str
+    """Where inside it, e.g. `rotation_triggers["ver"]`; the field itself for a whole value."""
+    detail: str
+    """What is wrong and what to do, without the path."""
 
-def is_unknown(value: Any) -> bool:
-    """True when the value, or anything inside it, is still unknown."""
-    if isinstance(value, str):
-        return value == UNKNOWN
-    if isinstance(value, Mapping):
-        return any(is_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(is_unknown(v) for v in value)
-    return False
+    @property
+    def reason(self) -> str:
+        return self.detail if self.property else f"{self.path}: {self.detail}"
+
+    # Defined last: inside the class body this name shadows the built-in decorator.
+    @property
+    def property(self) -> str:
+        """The property the CheckFailure names: empty unless its value can never be secret."""
+        return self.field if self.field in NAMED_PROPERTIES else ""
 
 
 def _custom(kind: str, message: str) -> PydanticCustomError:
@@ -91,11 +99,9 @@ def _api_url(value: Any) -> str:
         return endpoint.normalise_api_url(value)
     except ValueError as err:
         if endpoint.has_credentials(value):
-            # Reported without the property name: the CLI would print the URL, credentials too.
             raise _custom(
-                "url_credentials",
-                "The API endpoint given to this resource embeds credentials; remove them from "
-                "the URL and pass the API token as auth_token.",
+                "url",
+                "embeds credentials; remove them from the URL and pass the API token as auth_token",
             ) from None
         raise _custom("url", str(err)) from None
 
@@ -104,8 +110,8 @@ def _token(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _custom(
             "token",
-            "The API token given to this resource is empty or not a string; pass a non-empty "
-            f"token, or leave it unset to use {_CREDENTIAL_PLACES}.",
+            "is empty or not a string; pass a non-empty token, or leave it unset to use "
+            f"{_CREDENTIAL_PLACES}",
         )
     return value
 
@@ -130,32 +136,32 @@ _TYPE_REASONS = {
 }
 
 
-def _reason(error: Any) -> Failure:
+def _failure(error: Any) -> Failure:
     loc = error["loc"]
     field = str(loc[0])
-    if field == "auth_token" or error["type"] == "url_credentials":
-        return Failure(TOKEN_PROPERTY, error["msg"])
     if field == "rotation_triggers" and len(loc) > 1:
         return Failure(
             field,
-            f'maps "{loc[1]}" to something that is not a string; quote the value, '
-            'for example "3" rather than 3',
+            f"{field}[{json.dumps(str(loc[1]))}]",
+            'is not a string; quote it, for example "3" rather than 3',
         )
-    return Failure(field, _TYPE_REASONS.get(error["type"], error["msg"]))
+    return Failure(field, field, _TYPE_REASONS.get(error["type"], error["msg"]))
 
 
 def validate_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
     """Normalise the known inputs, pass unknown ones through untouched, and collect failures."""
-    unknown = {k: news[k] for k in FIELDS if k in news and is_unknown(news[k])}
-    known = {k: news[k] for k in FIELDS if k in news and k not in unknown}
+    unknown = {k: news[k] for k in INPUT_NAMES if k in news and is_unknown(news[k])}
+    known = {k: news[k] for k in INPUT_NAMES if k in news and k not in unknown}
     failures: list[Failure] = []
     try:
         model = _Inputs.model_validate(known)
     except ValidationError as err:
-        failures.extend(_reason(e) for e in err.errors())
+        failures.extend(_failure(e) for e in err.errors())
         model = _Inputs.model_validate({k: v for k, v in known.items() if _valid_field(k, v)})
     if model.email is None and "email" not in unknown and not _failed("email", failures):
-        failures.append(Failure("email", "is required; give the address to mail the token to"))
+        failures.append(
+            Failure("email", "email", "is required; give the address to mail the token to")
+        )
 
     checked: dict[str, Any] = {
         "email": model.email,
@@ -171,6 +177,26 @@ def validate_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failu
     return checked, failures
 
 
+def api_address(email: str) -> str:
+    """The address as the API gets it: a checked address with its domain in ASCII (IDNA) form.
+
+    `check` keeps the domain's Unicode form, as the user wrote it and as 0.1.0 recorded it; both
+    spellings of one domain normalise to the same checked value. The API gets the IDNA form
+    (`bücher.example` as `xn--bcher-kva.example`): the one every DNS resolver and mail server
+    accepts, with no SMTPUTF8 needed for the domain. A non-ASCII local part is sent as it is.
+    """
+    domain = email.rpartition("@")[2]
+    if domain.isascii():
+        return email
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        ascii_domain = validate_email(email, check_deliverability=False, strict=True).ascii_domain
+    except EmailNotValidError:
+        return email
+    return email[: len(email) - len(domain)] + ascii_domain
+
+
 def _valid_field(name: str, value: Any) -> bool:
     try:
         _Inputs.model_validate({name: value})
@@ -180,4 +206,4 @@ def _valid_field(name: str, value: Any) -> bool:
 
 
 def _failed(name: str, failures: list[Failure]) -> bool:
-    return any(f.property == name for f in failures)
+    return any(f.field == name for f in failures)

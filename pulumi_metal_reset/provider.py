@@ -8,12 +8,17 @@ pickled; settings are read in `configure`, inside the provider process.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import time
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from pulumi import log
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -26,23 +31,33 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from pulumi_metal_reset import rotation, schedule
+from pulumi_metal_reset import preflight, rotation, schedule
+from pulumi_metal_reset.credentials import RotationClaims, credential_id
 from pulumi_metal_reset.errors import (
-    AmbiguousOutcomeError,
-    ConfigurationError,
     MetalApiError,
     MetalResetError,
     RotationAfterCreateError,
 )
-from pulumi_metal_reset.inputs import UNKNOWN, validate_inputs
-from pulumi_metal_reset.settings import CONFIG_KEYS, ENV_KEYS, connection_for, hide_tokens
+from pulumi_metal_reset.inputs import api_address, validate_inputs
+from pulumi_metal_reset.settings import (
+    CONFIG_KEYS,
+    ENV_KEYS,
+    Connection,
+    connection_for,
+    hide_tokens,
+)
+from pulumi_metal_reset.state import CheckedInputs, Outputs
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL, is_unknown
 
 if TYPE_CHECKING:
     from pulumi_metal_reset.client import MetalClient
 
 __all__ = ["PasswordResetTokenProvider"]
 
-PROVIDER_KEY = "__provider"
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_CLAIMS_LOCK = threading.Lock()
 
 
 def _environment() -> dict[str, Any]:
@@ -53,14 +68,18 @@ def _now() -> int:
     return int(time.time())
 
 
+def _timestamp() -> str:
+    return schedule.format_timestamp(_now())
+
+
 def _marked(value: Any) -> Any:
     """Replace the SDK's `Unknown` objects (how preview unknowns arrive) with the wire sentinel.
 
-    Validation and the rotation predicate then see one plain marker, and returning it from
+    Validation and the rotation decision then see one plain marker, and returning it from
     `check` serializes back to an unknown.
     """
     if isinstance(value, Unknown):
-        return UNKNOWN
+        return UNKNOWN_SENTINEL
     if isinstance(value, dict):
         return {k: _marked(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -68,165 +87,234 @@ def _marked(value: Any) -> Any:
     return value
 
 
+def _error_boundary(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The one exit for this package's errors from every provider method.
+
+    The dynamic-provider server sends `traceback.format_exc()` to the engine, which prints it.
+    Re-raised without its frames and without its cause, an error shows as one frame and its one
+    sentence: no client frames, nothing the request carried.
+    """
+
+    @functools.wraps(method)
+    def bounded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except MetalResetError as err:
+            raise err.with_traceback(None) from None
+
+    return bounded
+
+
+def _client(connection: Connection) -> MetalClient:
+    """The one place a client is built, on first use: requests loads only when a call is made."""
+    from pulumi_metal_reset.client import MetalClient
+
+    return MetalClient(
+        connection.api_url,
+        connection.token.get_secret_value(),
+        token_source=connection.token_source,
+        api_url_source=connection.api_url_source,
+        timeout=connection.timeout,
+        max_retries=connection.max_retries,
+        max_retry_wait=connection.max_retry_wait,
+    )
+
+
 class PasswordResetTokenProvider(ResourceProvider):
     """Create = POST /reset-password (mails a token); a rotating update = DELETE /reset-password.
 
-    Errors are re-raised as `raise err.with_traceback(None) from None`: the engine prints the
-    traceback, so the frames below and the chained cause are dropped and its last line is the
-    one clean sentence, with nothing the request carried.
+    Every method goes through `_error_boundary`, so each failure reaches the user as one frame
+    and one clean sentence.
     """
 
-    # Filled by `configure`, in the provider process only; never pickled (see __getstate__).
+    # Filled in the provider process only; never pickled (see __getstate__).
     _config: dict[str, Any] | None = None
     _environ: dict[str, Any] | None = None
+    _claims: RotationClaims | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as a bare reference even after `configure`: the config holds the API token."""
         return {}
 
+    @_error_boundary
     def configure(self, req: ConfigureRequest) -> None:
         """Runs once per provider process; config values arrive as strings with namespaced keys.
 
-        Nothing is validated here: a setting is checked when a call needs it, with its source.
+        Nothing is judged here: a setting is checked when a call needs it, with its source.
         """
         self._config = hide_tokens({key: req.config.get(key) for key in CONFIG_KEYS})
         self._environ = _environment()
 
-    def _client(self, props: Mapping[str, Any]) -> MetalClient:
-        # Imported on first use: requests and urllib3 are only needed when a call is made.
-        from pulumi_metal_reset.client import MetalClient
-
+    def _settings(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         if self._config is None:  # never configured, as under pulumi's mocks
             self._config, self._environ = {}, _environment()
-        try:
-            conn = connection_for(props, self._config, self._environ or {})
-            return MetalClient(
-                conn.api_url,
-                conn.token.get_secret_value(),
-                token_source=conn.token_source,
-                api_url_source=conn.api_url_source,
-                timeout=conn.timeout,
-                max_retries=conn.max_retries,
-                max_retry_wait=conn.max_retry_wait,
-            )
-        except ConfigurationError as err:
-            raise err.with_traceback(None) from None
+        return self._config, self._environ or {}
 
+    def _connection(self, inputs: Mapping[str, Any]) -> Connection:
+        config, environ = self._settings()
+        return connection_for(inputs, config, environ)
+
+    def _rotation_claims(self) -> RotationClaims:
+        with _CLAIMS_LOCK:
+            if self._claims is None:
+                self._claims = RotationClaims()
+            return self._claims
+
+    @_error_boundary
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate every input and derive `rotation_slot`, the only place that reads the clock.
+        """Validate every input and derive `rotation_slot` and `credential_id`.
 
-        `olds` are the old *inputs*; the engine sends none when it re-checks a replacement.
+        `olds` are the old *inputs*; the engine sends none for a create and when it re-checks
+        a replacement. A pure function of the inputs, the old inputs, the config and the slot
+        on the grid (see schedule.py), so preview and up agree as update plans require.
         """
         olds, news = _marked(olds), _marked(news)
-        checked, failures = validate_inputs(news)
-        if any(f.property == "rotate_every" for f in failures):
-            checked["rotation_slot"] = None
-        else:
-            checked["rotation_slot"] = rotation.derive_slot(olds, checked["rotate_every"], _now())
-        return CheckResult(checked, [CheckFailure(f.property, f.reason) for f in failures])
+        values, failures = validate_inputs(news)
+        old = CheckedInputs.from_wire(olds) if olds.get("email") else None
+        config, environ = self._settings()
+        values["rotation_slot"] = self._slot(old, values["rotate_every"])
+        values["credential_id"] = preflight.credential_for(values, config, environ)
+        result = [CheckFailure(f.property, f.reason) for f in failures]
+        failed = (f.field for f in failures)
+        problem = preflight.settings_problem(old, values, failed, config, environ)
+        if problem is not None:
+            result.append(CheckFailure("", problem))
+        return CheckResult(values, result)
 
+    def _slot(self, old: CheckedInputs | None, rotate_every: Any) -> str | None:
+        if rotate_every is None:  # unset, or invalid (then a failure says so)
+            return None
+        if is_unknown(rotate_every):
+            return UNKNOWN_SENTINEL
+        period = schedule.parse_duration(rotate_every)
+        slot = rotation.derive_slot(old, period, _now())
+        if slot.reanchored_from is not None:
+            # The provider server ignores the engine address, so this goes to its stderr, which
+            # the CLI shows as a plain line; the `schedule_note` output keeps it with the resource.
+            log.warn(rotation.reanchor_note(slot.reanchored_from, slot.start, period))
+        return schedule.format_timestamp(slot.start)
+
+    @_error_boundary
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Pure: `olds` are the recorded outputs, since the server drops the old inputs.
 
-        A changed email replaces the resource (a new token, a new schedule), unless a rotation
-        is also due: the engine re-checks a replacement without its old state, which would lose
-        that rotation, so the change is then made in place (POST for the new email, DELETE).
+        Never a replace: an email change is made in place (POST for the new address), so the
+        verdict does not depend on the day, `protect` is not involved, and the schedule, the
+        count and the recorded password carry over.
         """
-        decision = rotation.decide(_marked(olds), _marked(news))
-        return DiffResult(
-            changes=decision.changes,
-            replaces=["email"] if decision.replace and not decision.rotate else [],
-            delete_before_replace=False,
-        )
+        news = _marked(news)
+        if any(is_unknown(news.get(key)) for key in preflight.COMPARED):
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
+        plan = rotation.plan_rotation(Outputs.from_wire(olds), CheckedInputs.from_wire(news))
+        return DiffResult(changes=plan.changes, replaces=[], delete_before_replace=False)
 
+    @_error_boundary
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = self._client(props)
-        email = props["email"]
-        try:
-            client.create_password_reset_token(email)
-        except MetalResetError as err:
-            raise err.with_traceback(None) from None
-        outs = _schedule_outputs(props) | {
-            "email": email,
-            "requested_at": schedule.format_timestamp(_now()),
-            "rotation_count": 0,
-            "rotated_at": None,
-            "rotation_reason": None,
-            "new_password": None,
-        }
-        if props.get("rotate_on_create"):
-            outs |= _rotated_after_mail(client, outs, email, "rotate_on_create")
-        return CreateResult(str(uuid.uuid4()), outs)
+        inputs = CheckedInputs.from_wire(props)
+        connection = self._connection(props)
+        client = _client(connection)
+        resource_id = str(uuid.uuid4())
+        outs = Outputs(
+            email=inputs.email,
+            rotate_every=inputs.rotate_every,
+            rotation_triggers=inputs.rotation_triggers,
+            rotation_slot=inputs.rotation_slot,
+            credential_id=inputs.credential_id,
+        )
+        if not inputs.rotate_on_create:
+            client.create_password_reset_token(api_address(inputs.email))
+            return CreateResult(resource_id, replace(outs, requested_at=_timestamp()).to_wire())
+        with self._claim(connection, resource_id, inputs.email):
+            client.create_password_reset_token(api_address(inputs.email))
+            outs = replace(outs, requested_at=_timestamp())
+            outs = _rotated_after_mail(client, outs, "rotate_on_create")
+        return CreateResult(resource_id, outs.to_wire())
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Rotate when `diff`'s predicate says so; otherwise record the new schedule only."""
-        decision = rotation.decide(olds, news)
-        outs = {k: v for k, v in olds.items() if k != PROVIDER_KEY}
-        outs |= _schedule_outputs(news)
-        if not decision.rotate:
-            return UpdateResult(outs)
-        client = self._client(news)
-        reason = "; ".join(decision.reasons)
-        if decision.replace:  # an email change made in place, see `diff`
-            email = news["email"]
-            try:
-                client.create_password_reset_token(email)
-            except MetalResetError as err:
-                raise err.with_traceback(None) from None
-            outs |= {"email": email, "requested_at": schedule.format_timestamp(_now())}
-            outs |= _rotated_after_mail(client, outs, email, reason)
-            return UpdateResult(outs)
-        try:
-            outs |= _rotated(client, outs, reason)
-        except MetalResetError as err:
-            raise err.with_traceback(None) from None
-        return UpdateResult(outs)
+    @_error_boundary
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Mail when the email changed, rotate when `diff`'s decision says so, else record."""
+        old, new = Outputs.from_wire(olds), CheckedInputs.from_wire(news)
+        plan = rotation.plan_rotation(old, new)
+        note = None
+        if plan.reanchored_from is not None and new.rotation_slot and new.rotate_every:
+            note = rotation.reanchor_note(plan.reanchored_from, new.rotation_slot, new.rotate_every)
+        outs = replace(
+            old,
+            rotate_every=new.rotate_every,
+            rotation_triggers=new.rotation_triggers,
+            rotation_slot=new.rotation_slot,
+            credential_id=new.credential_id,
+            schedule_note=note,
+        )
+        if not plan.calls_api:
+            return UpdateResult(outs.to_wire())
+        connection = self._connection(news)
+        client = _client(connection)
+        if not plan.rotate:
+            client.create_password_reset_token(api_address(new.email))
+            return UpdateResult(replace(outs, email=new.email, requested_at=_timestamp()).to_wire())
+        reason = "; ".join(plan.reasons)
+        with self._claim(connection, id_, new.email):
+            if plan.email_changed:
+                client.create_password_reset_token(api_address(new.email))
+                outs = replace(outs, email=new.email, requested_at=_timestamp())
+                outs = _rotated_after_mail(client, outs, reason)
+            else:
+                outs = _rotated(client, outs, reason)
+        return UpdateResult(outs.to_wire())
 
+    @contextmanager
+    def _claim(self, connection: Connection, resource_id: str, email: str) -> Iterator[None]:
+        """Hold this run's one rotation of the token's user, claimed before any request."""
+        claims = self._rotation_claims()
+        credential = credential_id(connection.token.get_secret_value())
+        claims.claim(credential, resource_id, email)
+        try:
+            yield
+        except MetalResetError as err:
+            if not err.ambiguous:  # certainly not rotated: another resource may rotate
+                claims.release(credential, resource_id)
+            raise
+
+    @_error_boundary
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The API has no way to read a token or a password back: keep the recorded state."""
         return ReadResult(id_, props)
 
+    @_error_boundary
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """The API cannot revoke a reset token or undo a reset: deleting only forgets the state."""
 
 
-def _schedule_outputs(news: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "rotation_triggers": dict(news.get("rotation_triggers") or {}),
-        "rotate_every": news.get("rotate_every"),
-        "rotation_slot": news.get("rotation_slot"),
-        "next_rotation_at": rotation.next_rotation_at(news),
-    }
-
-
-def _rotated(client: MetalClient, outs: Mapping[str, Any], reason: str) -> dict[str, Any]:
+def _rotated(client: MetalClient, outs: Outputs, reason: str) -> Outputs:
     new = client.reset_password()
-    return {
-        "new_password": new.new_password.get_secret_value(),
-        "rotated_at": schedule.format_timestamp(_now()),
-        "rotation_count": int(outs.get("rotation_count") or 0) + 1,
-        "rotation_reason": reason,
-    }
+    return replace(
+        outs,
+        new_password=new.new_password.get_secret_value(),
+        rotated_at=_timestamp(),
+        rotation_count=outs.rotation_count + 1,
+        rotation_reason=reason,
+    )
 
 
-def _rotated_after_mail(
-    client: MetalClient, outs: Mapping[str, Any], email: str, reason: str
-) -> dict[str, Any]:
+def _rotated_after_mail(client: MetalClient, outs: Outputs, reason: str) -> Outputs:
     """Rotate right after a POST succeeded; a failure cannot leave half a change recorded."""
     try:
         return _rotated(client, outs, reason)
-    except MetalApiError as err:
-        raise RotationAfterCreateError(
-            f"A reset token was mailed to {email}, but the rotation after it failed "
+    except MetalResetError as err:
+        after = RotationAfterCreateError(
+            f"A reset token was mailed to {outs.email}, but the rotation after it failed "
             f"({_cause(err)}); Pulumi cannot record a half-done change, so the next "
             "`pulumi up` mails a new token and rotates again."
-        ) from None
+        )
+        after.ambiguous, after.operation = err.ambiguous, err.operation
+        raise after from None
 
 
-def _cause(err: MetalApiError) -> str:
-    """A short phrase for an error quoted inside another sentence: no advice of its own."""
-    kind = type(err).__name__.removesuffix("Error")
-    detail = f"HTTP {err.status}" if err.status is not None else "no response"
-    if isinstance(err, AmbiguousOutcomeError):
-        return f"{kind}, {detail}: the password may already have been reset"
-    return f"{kind}, {detail}"
+def _cause(err: MetalResetError) -> str:
+    """A phrase for an error quoted inside another sentence, from its structured fields only."""
+    doing = err.operation.doing if err.operation is not None else "the API call"
+    status = err.status if isinstance(err, MetalApiError) else None
+    answer = f"HTTP {status}" if status is not None else "no usable response"
+    taken = ", so it may have taken effect" if err.ambiguous else ""
+    return f"{doing} failed with {answer}{taken}"

@@ -12,18 +12,9 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
+from pulumi_metal_reset.state import OUTPUT_NAMES
 
 __all__ = ["PasswordResetToken"]
-
-_OUTPUTS = (
-    "requested_at",
-    "rotation_count",
-    "rotated_at",
-    "rotation_reason",
-    "new_password",
-    "next_rotation_at",
-    "rotation_slot",
-)
 
 
 class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="PasswordResetToken"):
@@ -35,17 +26,22 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
     """
 
     email: pulumi.Output[str]
-    """The normalised address the token was mailed to. Changing it requests a new token."""
+    """The normalised address the token was mailed to. Changing it mails a new token, in place."""
     requested_at: pulumi.Output[str]
     """When the token was requested (RFC 3339, UTC)."""
     rotation_count: pulumi.Output[int]
-    """How many times this resource has rotated the password."""
+    """How many times this resource has rotated the password.
+
+    An int in programs: the wire carries every number as a double, and the SDK turns it back
+    into the type annotated here."""
     rotated_at: pulumi.Output[str | None]
     """When the password was last rotated, or None."""
     rotation_reason: pulumi.Output[str | None]
     """Why the last rotation happened: changed triggers, a due schedule or rotate_on_create."""
     new_password: pulumi.Output[str | None]
-    """The password set by the last rotation. Always a Pulumi secret; None before any."""
+    """The password set by the last rotation. Always a Pulumi secret; None before any (without
+    `rotate_on_create`, until the first trigger change or due slot). Another resource on the
+    same API token makes it stale when that one rotates (see `credential_id`)."""
     next_rotation_at: pulumi.Output[str | None]
     """When the schedule next falls due, or None without `rotate_every`."""
     rotation_slot: pulumi.Output[str | None]
@@ -54,6 +50,11 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
     """The schedule, normalised to ISO 8601 (`"30d"` is shown as `"P30D"`)."""
     rotation_triggers: pulumi.Output[Mapping[str, str]]
     """Any change to these values rotates the password."""
+    credential_id: pulumi.Output[str | None]
+    """Pseudonymous id of the API token used ("cred-" and 16 hex digits); equal ids mean one
+    API user, whose password each resource's rotation resets. None when no token is set."""
+    schedule_note: pulumi.Output[str | None]
+    """Set when a slot recorded far in the future (a wrong clock) was re-anchored: one sentence."""
 
     def __init__(
         self,
@@ -80,7 +81,8 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
             "auth_token": None if auth_token is None else pulumi.Output.secret(auth_token),
             "api_url": api_url,
         }
-        props.update(dict.fromkeys(_OUTPUTS))
+        # Every output not given as an input is registered as None, so it exists on the resource.
+        props.update({name: None for name in OUTPUT_NAMES if name not in props})
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["new_password"])
         super().__init__(
             PasswordResetTokenProvider(),

@@ -1,101 +1,107 @@
 """When to rotate: pure decisions on recorded state and checked inputs, no clock and no network.
 
-`check` derives the one clock-dependent input, `rotation_slot`; everything here compares values,
-so `diff` and `update` agree by construction and `pulumi preview` shows the reason as a changed
-input (`~rotation_triggers` or `~rotation_slot`).
+`check` derives the one clock-dependent input, `rotation_slot`; everything here compares typed
+values, so `check`, `diff` and `update` agree by construction, and `pulumi preview` shows the
+reason as a changed input (`~rotation_triggers` or `~rotation_slot`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from pulumi_metal_reset import schedule
-from pulumi_metal_reset.inputs import UNKNOWN, is_unknown
+from pulumi_metal_reset.state import Recorded
 
-__all__ = ["Decision", "decide", "derive_slot", "next_rotation_at"]
-
-_COMPARED = ("email", "rotation_triggers", "rotate_every", "rotation_slot")
+__all__ = ["RotationPlan", "Slot", "derive_slot", "plan_rotation", "reanchor_note"]
 
 
 @dataclass(frozen=True)
-class Decision:
-    replace: bool
-    """The email changed: a new token must be requested."""
+class RotationPlan:
+    """What an update must do, and why."""
+
+    email_changed: bool
+    """A new token must be mailed (POST), in place: an email change never replaces."""
     reasons: tuple[str, ...]
-    """Why the password rotates; empty when it does not."""
+    """Why the password rotates (DELETE); empty when it does not."""
     changes: bool
-    """Anything to record, rotation or not (a schedule change alone needs no API call)."""
+    """Anything to record, API call or not (a schedule or credential change alone needs none)."""
+    reanchored_from: int | None = None
+    """The far-future slot that the new slot replaced, when `derive_slot` re-anchored it."""
 
     @property
     def rotate(self) -> bool:
         return bool(self.reasons)
 
-
-def _slot_seconds(value: Any) -> int | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return schedule.parse_timestamp(value)
-    except ValueError:
-        return None
+    @property
+    def calls_api(self) -> bool:
+        return self.email_changed or self.rotate
 
 
-def _period(value: Any) -> int | None:
-    if value is None or is_unknown(value):
-        return None
-    try:
-        return schedule.parse_duration(value)
-    except ValueError:
-        return None
+class Slot(NamedTuple):
+    start: int
+    """Start of the current period, epoch seconds."""
+    reanchored_from: int | None
+    """The recorded slot this one replaced because it lay more than a period ahead, or None."""
 
 
-def derive_slot(old_inputs: Mapping[str, Any], rotate_every: Any, now: int) -> str | None:
-    """The `rotation_slot` input: start of the current period, on the grid already recorded."""
-    if rotate_every is None:
-        return None
-    if is_unknown(rotate_every):
-        return UNKNOWN
-    slot = schedule.realigned_slot(
-        _slot_seconds(old_inputs.get("rotation_slot")),
-        _period(old_inputs.get("rotate_every")),
-        schedule.parse_duration(rotate_every),
-        now,
-    )
-    return schedule.format_timestamp(slot)
+def derive_slot(old: Recorded | None, period: int, now: int) -> Slot:
+    """The `rotation_slot` input: start of the current period, on the grid already recorded.
+
+    A slot more than one period ahead of `now` can only come from a run under a wrong clock;
+    kept, it would stop every rotation until the clock caught up, so the grid restarts at `now`.
+    """
+    previous = old.rotation_slot if old is not None else None
+    previous_period = old.rotate_every if old is not None else None
+    if previous is not None and schedule.is_far_ahead(previous, period, now):
+        return Slot(schedule.grid_start(period, now), reanchored_from=previous)
+    return Slot(schedule.realigned_slot(previous, previous_period, period, now), None)
 
 
-def next_rotation_at(news: Mapping[str, Any]) -> str | None:
-    slot = _slot_seconds(news.get("rotation_slot"))
-    if slot is None or news.get("rotate_every") is None:
-        return None
-    return schedule.format_timestamp(
-        schedule.next_rotation(slot, schedule.parse_duration(news["rotate_every"]))
-    )
-
-
-def decide(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision:
-    """Compare the recorded state with the new checked inputs.
+def plan_rotation(old: Recorded, new: Recorded) -> RotationPlan:
+    """Compare the recorded state with the new checked inputs (both fully known).
 
     The password rotates when the triggers changed or the new slot reached the recorded next
-    rotation. A changed `rotate_every` alone re-aligns the grid and never rotates by itself.
+    rotation. A changed `rotate_every` alone re-aligns the grid and never rotates by itself; a
+    changed email mails a new token and rotates only when one of those two says so.
     """
-    if any(is_unknown(news.get(key)) for key in _COMPARED):
-        return Decision(replace=is_unknown(news.get("email")), reasons=(), changes=True)
     reasons: list[str] = []
-    if dict(olds.get("rotation_triggers") or {}) != dict(news.get("rotation_triggers") or {}):
+    if dict(old.rotation_triggers) != dict(new.rotation_triggers):
         reasons.append("rotation_triggers changed")
-    if schedule.is_due(
-        _slot_seconds(olds.get("rotation_slot")),
-        _period(olds.get("rotate_every")),
-        _slot_seconds(news.get("rotation_slot")),
+    if new.rotation_slot is not None and schedule.is_due(
+        old.rotation_slot, old.rotate_every, new.rotation_slot
     ):
-        reasons.append(f"rotate_every: the period starting {news['rotation_slot']} began")
-    replace = olds.get("email") != news.get("email")
-    schedule_changed = any(olds.get(k) != news.get(k) for k in ("rotate_every", "rotation_slot"))
-    return Decision(
-        replace=replace,
+        started = schedule.format_timestamp(new.rotation_slot)
+        reasons.append(f"rotate_every: the period starting {started} began")
+    email_changed = old.email != new.email
+    schedule_changed = (old.rotate_every, old.rotation_slot) != (
+        new.rotate_every,
+        new.rotation_slot,
+    )
+    reanchored = (
+        old.rotation_slot
+        if old.rotation_slot is not None
+        and new.rotation_slot is not None
+        and new.rotation_slot < old.rotation_slot
+        else None
+    )
+    return RotationPlan(
+        email_changed=email_changed,
         reasons=tuple(reasons),
-        changes=replace or bool(reasons) or schedule_changed,
+        changes=email_changed
+        or bool(reasons)
+        or schedule_changed
+        or old.credential_id != new.credential_id,
+        reanchored_from=reanchored,
+    )
+
+
+def reanchor_note(previous: int, slot: int, period: int) -> str:
+    """The `schedule_note` output and provider warning for a re-anchored slot: one sentence."""
+    return (
+        f"rotation_slot was re-anchored from {schedule.format_timestamp(previous)} to "
+        f"{schedule.format_timestamp(slot)} because it lay more than one period "
+        f"({schedule.format_duration(period)}) ahead of the clock, as a run on a machine whose "
+        "clock was wrong leaves it; nothing was rotated for it, and the schedule continues from "
+        "the new slot."
     )

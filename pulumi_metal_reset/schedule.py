@@ -3,7 +3,10 @@
 A schedule is a fixed-length period. The rotation *slot* is the start of the current period on a
 grid anchored at the first slot ever recorded: `old + max(0, floor((now - old) / period)) * period`.
 A run after several missed periods therefore lands on the latest slot and rotates once, and a late
-run does not shift the cadence.
+run does not shift the cadence. A new schedule's first slot is the start of the current UTC day,
+hour or minute (see `grid_start`), so every result here is a pure function of its arguments and of
+the granule `now` falls in: two checks of the same inputs within one granule agree exactly, which
+Pulumi's update plans require.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ __all__ = [
     "current_slot",
     "format_duration",
     "format_timestamp",
+    "grid_start",
     "is_due",
+    "is_far_ahead",
     "next_rotation",
     "parse_duration",
     "parse_timestamp",
@@ -104,14 +109,25 @@ def parse_timestamp(text: str) -> int:
     return math.floor(parsed.timestamp())
 
 
+def grid_start(period: int, now: int) -> int:
+    """Where a new schedule starts: the start of the current UTC day for periods of a day or
+    more, of the current UTC hour for periods of an hour or more, else of the current minute.
+
+    Coarse on purpose: `check` must return the same slot for the same inputs at preview and at
+    up, and a granule no longer than the period keeps the first rotation within one period.
+    """
+    granule = 86400 if period >= 86400 else 3600 if period >= 3600 else 60
+    return now - now % granule
+
+
 def current_slot(previous: int | None, period: int, now: int) -> int:
     """Start of the period containing `now` on the grid anchored at `previous`.
 
-    With no previous slot the grid starts now. A clock that went backwards never moves a slot
-    back: the `max(0, …)` keeps the recorded one.
+    With no previous slot the grid starts at `grid_start`. A clock that went backwards never
+    moves a slot back: the `max(0, …)` keeps the recorded one.
     """
     if previous is None:
-        return now
+        return grid_start(period, now)
     return previous + max(0, (now - previous) // period) * period
 
 
@@ -124,8 +140,9 @@ def realigned_slot(previous: int | None, previous_period: int | None, period: in
 
     With a changed period, a rotation already due under the old one stays due: the old grid is
     advanced to its latest boundary and the new period continues from there. When none was due
-    the slot stays put, so the new period counts from the last slot and a shorter one can never
-    push the next rotation past the old schedule's.
+    the slot stays put and the new period counts from the last slot: a shorter period brings the
+    next rotation forward (due at once if its length has already passed), a longer one pushes it
+    back (1d to 30d: the next rotation comes 30 days after the last slot, not 1 day).
     """
     if previous is not None and previous_period is not None and previous_period != period:
         advanced = current_slot(previous, previous_period, now)
@@ -140,3 +157,12 @@ def is_due(previous: int | None, previous_period: int | None, slot: int | None) 
     if previous is None or previous_period is None or slot is None:
         return False
     return slot >= next_rotation(previous, previous_period)
+
+
+def is_far_ahead(slot: int, period: int, now: int) -> bool:
+    """True when a recorded slot lies more than one period ahead of `now`.
+
+    Only a wrong clock records such a slot (a run on a machine years ahead); kept, it would stop
+    every rotation until the real clock caught up, so the caller re-anchors it.
+    """
+    return slot > now + period

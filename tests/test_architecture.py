@@ -32,8 +32,15 @@ FORBIDDEN: dict[str, set[str]] = {
     "api_models": {"pulumi", "requests", "urllib3", "http"},
     "inputs": {"pulumi", "requests", "urllib3", "http"},
     "settings": {"pulumi", "requests", "urllib3", "http"},
-    "rotation": {"pulumi", "requests", "urllib3", "http"},
+    "rotation": {"pulumi", "requests", "urllib3", "http", "pydantic"},
     "client": {"pulumi"},
+    # Typed state and the unknown sentinel: plain data the provider process loads before its
+    # first call, so no pydantic models to build either.
+    "state": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
+    "unknowns": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
+    "credentials": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
+    # What check judges before a call: settings resolution only, never a connection.
+    "preflight": {"pulumi", "requests", "urllib3", "http", "socket"},
     # Review tooling: reads exports offline, so no Pulumi, no gRPC and no HTTP stack.
     **{
         module: {"pulumi", "requests", "urllib3", "http", "socket", "grpc"}
@@ -65,6 +72,12 @@ INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "settings": {"client", "provider", "resource", "emulator", "testing"},
     "provider": {"resource", "emulator", "testing"},
     "resource": {"emulator", "testing", "client"},
+    # The rotation decision compares typed state; it never depends on validation (issue 9 §4).
+    "rotation": {"inputs", "settings", "client", "provider", "resource", "emulator", "testing"},
+    "state": {"inputs", "settings", "client", "provider", "resource", "rotation", "credentials"},
+    "unknowns": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
+    "credentials": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
+    "preflight": {"inputs", "client", "provider", "resource", "emulator", "testing"},
     **{
         module: {"client", "provider", "resource", "settings", "inputs", "emulator", "testing"}
         for module in ("audit/rules", "audit/export", "audit/findings", "audit/command", "cli")

@@ -27,9 +27,9 @@ PLANTED = "s3cret-PLANTED-value"
 def test_unknown_sentinel_matches_pulumi() -> None:
     from pulumi.runtime import rpc
 
-    from pulumi_metal_reset.inputs import UNKNOWN as INPUTS_UNKNOWN
+    from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 
-    assert rpc.UNKNOWN == UNKNOWN == INPUTS_UNKNOWN
+    assert rpc.UNKNOWN == UNKNOWN == UNKNOWN_SENTINEL
 
 
 def test_command_constructor_returns_the_normalised_plain_map() -> None:

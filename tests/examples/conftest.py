@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
+from pulumi_metal_reset.settings import ENV_KEYS
 from pulumi_metal_reset.testing.engine import RunResult, TestEngine
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -73,7 +74,7 @@ StackFactory = Callable[[str], ExampleStack]
 @pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """The provider server inherits this environment; only the stack config may configure it."""
-    for key in ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT"):
+    for key in ENV_KEYS:
         monkeypatch.delenv(key, raising=False)
 
 

@@ -52,10 +52,11 @@ def test_lifecycle(stack_factory: StackFactory) -> None:
     assert new_password.reveal() != password.reveal()
 
     stack.config["email"] = "someone-else@example.com"
-    replaced = stack.up()
-    assert_ok(replaced)
-    assert replaced.step("ops").op == "replace"
-    assert stack.api_calls() == ["POST", "DELETE"]  # a new token; rotate_on_create rotates too
+    moved = stack.up()
+    assert_ok(moved)
+    assert moved.step("ops").op == "update"  # in place: a new token for the new address
+    assert stack.api_calls() == ["POST"]
+    assert moved.outputs["password"] == new_password
 
 
 def test_state_keeps_secrets_wrapped_and_no_token(stack_factory: StackFactory) -> None:
@@ -88,4 +89,36 @@ def test_missing_token_fails_before_any_request(stack_factory: StackFactory) -> 
     assert not result.ok
     assert result.error is not None
     assert "METAL_AUTH_TOKEN" in result.error
+    assert stack.api_calls() == []
+
+
+def test_missing_token_fails_the_preview_with_ups_sentence(stack_factory: StackFactory) -> None:
+    """Issue 8 §7: a CI preview gate catches it; the sentence names no property and no value."""
+    from pulumi_metal_reset.settings import MISSING_CREDENTIAL
+
+    stack = stack_factory("quickstart")
+    engine = stack.engine()
+    engine.config.pop("equinix:authToken")
+    preview = engine.preview()
+    assert not preview.ok
+    assert preview.error is not None
+    assert preview.error.endswith(f"has a problem: {MISSING_CREDENTIAL}")
+    assert "property " not in preview.error
+    assert stack.api_calls() == []
+
+    up = engine.up()
+    assert up.error is not None
+    assert MISSING_CREDENTIAL in up.error
+    assert stack.api_calls() == []
+
+
+def test_a_plain_http_endpoint_fails_the_preview(stack_factory: StackFactory) -> None:
+    stack = stack_factory("quickstart")
+    stack.config["equinix:endpoint"] = "http://metal.example.com"
+    preview = stack.preview()
+    assert not preview.ok
+    assert preview.error is not None
+    assert "The endpoint from the stack config equinix:endpoint uses plain http://" in (
+        preview.error
+    )
     assert stack.api_calls() == []

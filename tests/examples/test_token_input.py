@@ -40,6 +40,6 @@ def test_empty_token_input_fails_without_naming_or_printing_it(
     result = engine.preview()
     assert not result.ok
     assert result.error is not None
-    assert "The API token given to this resource is empty" in result.error
+    assert "has a problem: auth_token: is empty or not a string" in result.error
     assert "property auth_token" not in result.error
     assert stack.api_calls() == []

@@ -3,9 +3,9 @@
 Real: `python -u -m pulumi.dynamic` in a child process (port read from its first stdout line,
 PULUMI_PROJECT set), the SDK's own ResourceProvider stubs, protobuf Structs on the wire, the
 serialized provider taken from a real `PasswordResetToken` registration, HTTP to the emulator.
-Stood in for: the Go engine that would send these requests. Requests here are shaped as NOTES §3
-says the engine shapes them (secrets stripped, olds = old inputs for Check, old outputs for Diff
-and Update).
+Stood in for: the Go engine that would send these requests. Requests here are shaped as the
+engine shapes them: secrets stripped (the server answers acceptSecrets=False), `olds` = the old
+inputs for Check and the old outputs for Diff and Update (the server drops `old_inputs`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pulumi.runtime.proto import provider_pb2
 
 from pulumi_metal_reset import schedule
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
-from pulumi_metal_reset.inputs import UNKNOWN
 from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 from tests.pulumi_versions import provider_error_message
 from tests.wire import is_wrapped_secret, secret
 
@@ -57,9 +57,13 @@ def blob() -> str:
     return str(wrapped["value"])
 
 
+#: A second API user: the module's server is one provider process, which rotates each user once.
+OTHER_TOKEN, OTHER_USER = "tok-other", "other"
+
+
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    with Emulator() as running:
+    with Emulator({DEV_TOKEN: DEV_USER, OTHER_TOKEN: OTHER_USER}) as running:
         yield running
 
 
@@ -118,9 +122,11 @@ def test_check_normalises_and_derives_the_slot(server: ProviderServer, blob: str
 def test_check_accepts_unknowns_and_names_failing_properties(
     server: ProviderServer, blob: str
 ) -> None:
-    unknown = check(server, blob, {}, {"email": UNKNOWN, "rotation_triggers": {"t": UNKNOWN}})
+    unknown = check(
+        server, blob, {}, {"email": UNKNOWN_SENTINEL, "rotation_triggers": {"t": UNKNOWN_SENTINEL}}
+    )
     assert list(unknown.failures) == []
-    assert plain(unknown.inputs)["email"] == UNKNOWN
+    assert plain(unknown.inputs)["email"] == UNKNOWN_SENTINEL
     failed = check(server, blob, {}, {"email": "nope", "rotate_every": "P1Y", "auth_token": ""})
     reasons = {f.property: f.reason for f in failed.failures}
     assert set(reasons) == {"email", "rotate_every", ""}
@@ -153,13 +159,12 @@ def test_create_update_read_delete(server: ProviderServer, blob: str, emulator: 
     assert new_outs["new_password"] == emulator.password_of(DEV_USER)
     assert new_outs["rotation_count"] == 1
 
-    replaced = plain(check(server, blob, rotated, rotated | {"email": "x@example.com"}).inputs)
+    moved = plain(check(server, blob, rotated, rotated | {"email": "x@example.com"}).inputs)
     diff = server.stub.Diff(
-        provider_pb2.DiffRequest(
-            id=resource_id, urn=URN, olds=struct(new_outs), news=struct(replaced)
-        )
+        provider_pb2.DiffRequest(id=resource_id, urn=URN, olds=struct(new_outs), news=struct(moved))
     )
-    assert list(diff.replaces) == ["email"]
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == []  # an email change is made in place
 
     read = server.stub.Read(
         provider_pb2.ReadRequest(id=resource_id, urn=URN, properties=struct(new_outs))
@@ -190,7 +195,7 @@ def test_four_concurrent_check_and_create(
 def test_provider_error_reaches_the_caller_clean(
     server: ProviderServer, blob: str, emulator: Emulator
 ) -> None:
-    news = {"email": EMAIL, "rotation_triggers": {"t": "1"}}
+    news = {"email": EMAIL, "rotation_triggers": {"t": "1"}, "auth_token": OTHER_TOKEN}
     resource_id, outs = create(server, blob, news)
     checked = plain(check(server, blob, news, news | {"rotation_triggers": {"t": "2"}}).inputs)
     emulator.faults.set(script=("truncated",))
@@ -203,10 +208,10 @@ def test_provider_error_reaches_the_caller_clean(
     error: Any = caught.value
     assert error.code() == grpc.StatusCode.UNKNOWN
     details: str = error.details()
-    password = emulator.password_of(DEV_USER)
+    password = emulator.password_of(OTHER_USER)
     assert password is not None
     assert password not in details
-    assert DEV_TOKEN not in details
+    assert OTHER_TOKEN not in details
     last = provider_error_message(details, "pulumi_metal_reset.errors.UnexpectedResponseError")
     assert "pulumi up" in last
     assert "During handling" not in details

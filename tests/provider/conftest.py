@@ -1,8 +1,10 @@
 """Provider methods called directly, with `olds` shaped as the engine passes them.
 
 `check` gets the old *inputs*; `diff` and `update` get the old *outputs* (the dynamic-provider
-server drops `old_inputs`). `Deployment` below keeps both, as the engine's state does, and marks
-nothing secret: secrets are stripped before provider calls (acceptSecrets=False).
+server drops `old_inputs`). `DirectStack` below keeps both, as the engine's state does, and marks
+nothing secret: secrets are stripped before provider calls (acceptSecrets=False). It is not a
+second test engine: `pulumi_metal_reset.testing.TestEngine` drives the real server over gRPC;
+this drives one provider instance in-process, call by call.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from pulumi.dynamic.config import Config
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
-
-ENV_KEYS = ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT")
+from pulumi_metal_reset.settings import ENV_KEYS
 
 
 def make_provider(config: dict[str, str]) -> PasswordResetTokenProvider:
@@ -27,8 +28,8 @@ def make_provider(config: dict[str, str]) -> PasswordResetTokenProvider:
 
 
 @dataclass
-class Deployment:
-    """One resource's state between runs, driven like the engine drives it."""
+class DirectStack:
+    """One resource's state between runs, driven the way the engine drives the provider."""
 
     provider: PasswordResetTokenProvider
     inputs: dict[str, Any] = field(default_factory=dict)
@@ -48,14 +49,9 @@ class Deployment:
             self.id, self.outputs, self.inputs = created.id, dict(created.outs or {}), checked
             return "create"
         diff = self.provider.diff(self.id, dict(self.outputs), dict(checked))
-        if diff.replaces:
-            # The engine re-checks a replacement with no old inputs and creates from that.
-            checked = self.provider.check({}, dict(news)).inputs
-            created = self.provider.create(dict(checked))
-            self.id, self.outputs, self.inputs = created.id, dict(created.outs or {}), checked
-            return "replace"
+        assert not diff.replaces, "the provider never asks for a replace"
         if not diff.changes:
-            self.inputs = checked
+            self.inputs = checked  # a same step records the new inputs, keeps the outputs
             return "same"
         updated = self.provider.update(self.id, dict(self.outputs), dict(checked))
         self.outputs, self.inputs = dict(updated.outs or {}), checked
@@ -86,5 +82,5 @@ def provider(emulator: Emulator) -> PasswordResetTokenProvider:
 
 
 @pytest.fixture
-def deployment(provider: PasswordResetTokenProvider) -> Deployment:
-    return Deployment(provider)
+def deployment(provider: PasswordResetTokenProvider) -> DirectStack:
+    return DirectStack(provider)

@@ -1,6 +1,6 @@
 """The provider's lifecycle against the emulator over real loopback HTTP, called directly.
 
-Stands in for the engine (see conftest.Deployment); the real gRPC server path is covered in
+Stands in for the engine (see conftest.DirectStack); the real gRPC server path is covered in
 tests/protocol and the whole program path in tests/examples.
 """
 
@@ -13,17 +13,19 @@ import pytest
 
 from pulumi_metal_reset import provider as provider_module
 from pulumi_metal_reset import schedule
-from pulumi_metal_reset.emulator import DEV_USER, Emulator
+from pulumi_metal_reset.credentials import credential_id
+from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
 from pulumi_metal_reset.errors import (
     AmbiguousNetworkError,
     ConfigurationError,
     RotationAfterCreateError,
     UnauthorizedError,
 )
-from pulumi_metal_reset.inputs import UNKNOWN
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
+from pulumi_metal_reset.settings import MISSING_CREDENTIAL
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 
-from .conftest import Deployment, make_provider
+from .conftest import DirectStack, make_provider
 
 DAY = 86400
 EMAIL = "ops+metal@example.com"
@@ -33,7 +35,7 @@ def calls(emulator: Emulator) -> list[str]:
     return [entry.method for entry in emulator.journal]
 
 
-def test_create_posts_once_and_records_state(deployment: Deployment, emulator: Emulator) -> None:
+def test_create_posts_once_and_records_state(deployment: DirectStack, emulator: Emulator) -> None:
     assert deployment.up({"email": EMAIL}) == "create"
     assert calls(emulator) == ["POST"]
     assert emulator.journal[0].query == {"email": [EMAIL]}
@@ -45,10 +47,12 @@ def test_create_posts_once_and_records_state(deployment: Deployment, emulator: E
     assert outs["rotated_at"] is None
     assert outs["requested_at"].endswith("Z")
     assert outs["rotation_triggers"] == {}
+    assert outs["credential_id"] == credential_id(DEV_TOKEN)
+    assert outs["schedule_note"] is None
     assert "auth_token" not in outs
 
 
-def test_rotate_on_create_rotates_right_after(deployment: Deployment, emulator: Emulator) -> None:
+def test_rotate_on_create_rotates_right_after(deployment: DirectStack, emulator: Emulator) -> None:
     deployment.up({"email": EMAIL, "rotate_on_create": True})
     assert calls(emulator) == ["POST", "DELETE"]
     assert deployment.outputs["new_password"] == emulator.password_of(DEV_USER)
@@ -56,7 +60,7 @@ def test_rotate_on_create_rotates_right_after(deployment: Deployment, emulator: 
     assert deployment.outputs["rotation_reason"] == "rotate_on_create"
 
 
-def test_unchanged_inputs_make_no_call(deployment: Deployment, emulator: Emulator) -> None:
+def test_unchanged_inputs_make_no_call(deployment: DirectStack, emulator: Emulator) -> None:
     news = {"email": EMAIL, "rotation_triggers": {"t": "1"}, "rotate_every": "30d"}
     deployment.up(news)
     emulator.reset_journal()
@@ -65,7 +69,7 @@ def test_unchanged_inputs_make_no_call(deployment: Deployment, emulator: Emulato
     assert calls(emulator) == []
 
 
-def test_changed_trigger_rotates_once(deployment: Deployment, emulator: Emulator) -> None:
+def test_changed_trigger_rotates_once(deployment: DirectStack, emulator: Emulator) -> None:
     deployment.up({"email": EMAIL, "rotation_triggers": {"ticket": "SEC-1"}})
     emulator.reset_journal()
     assert deployment.up({"email": EMAIL, "rotation_triggers": {"ticket": "SEC-2"}}) == "update"
@@ -77,15 +81,16 @@ def test_changed_trigger_rotates_once(deployment: Deployment, emulator: Emulator
 
 
 def test_schedule_rotates_once_after_missed_periods(
-    deployment: Deployment, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    deployment: DirectStack, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t0 = 1_780_000_000
+    slot0 = t0 - t0 % DAY  # a new schedule starts at the UTC day (check is deterministic)
     clock = {"now": t0}
     monkeypatch.setattr(provider_module, "_now", lambda: clock["now"])
     news = {"email": EMAIL, "rotate_every": "30d"}
     deployment.up(news)
-    assert deployment.outputs["rotation_slot"] == schedule.format_timestamp(t0)
-    assert deployment.outputs["next_rotation_at"] == schedule.format_timestamp(t0 + 30 * DAY)
+    assert deployment.outputs["rotation_slot"] == schedule.format_timestamp(slot0)
+    assert deployment.outputs["next_rotation_at"] == schedule.format_timestamp(slot0 + 30 * DAY)
     emulator.reset_journal()
 
     clock["now"] = t0 + 29 * DAY
@@ -94,12 +99,12 @@ def test_schedule_rotates_once_after_missed_periods(
     assert deployment.up(news) == "update"
     assert deployment.up(news) == "same"
     assert calls(emulator) == ["DELETE"]
-    assert deployment.outputs["rotation_slot"] == schedule.format_timestamp(t0 + 90 * DAY)
-    assert deployment.outputs["next_rotation_at"] == schedule.format_timestamp(t0 + 120 * DAY)
+    assert deployment.outputs["rotation_slot"] == schedule.format_timestamp(slot0 + 90 * DAY)
+    assert deployment.outputs["next_rotation_at"] == schedule.format_timestamp(slot0 + 120 * DAY)
 
 
 def test_changing_the_schedule_alone_makes_no_call(
-    deployment: Deployment, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    deployment: DirectStack, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t0 = 1_780_000_000
     monkeypatch.setattr(provider_module, "_now", lambda: t0 + 10 * DAY)
@@ -112,21 +117,33 @@ def test_changing_the_schedule_alone_makes_no_call(
     assert deployment.outputs["rotation_count"] == 0
 
 
-def test_changed_email_replaces_with_a_new_token(
-    deployment: Deployment, emulator: Emulator
+def test_changed_email_mails_in_place_and_keeps_everything_else(
+    deployment: DirectStack, emulator: Emulator
 ) -> None:
-    deployment.up({"email": EMAIL, "rotate_on_create": True})
+    """Issue 8 §5: an email change is always an in-place update, whatever the day."""
+    news = {"email": EMAIL, "rotate_on_create": True, "rotate_every": "30d"}
+    deployment.up(news)
+    first_id, before = deployment.id, dict(deployment.outputs)
     emulator.reset_journal()
-    assert deployment.up({"email": "other@example.com"}) == "replace"
-    assert calls(emulator) == ["POST"]
+    diff = deployment.provider.diff(
+        str(first_id), dict(before), deployment.check(news | {"email": "other@example.com"})
+    )
+    assert (diff.changes, diff.replaces) == (True, [])
+    assert deployment.up(news | {"email": "other@example.com"}) == "update"
+    assert [(e.method, e.query) for e in emulator.journal] == [
+        ("POST", {"email": ["other@example.com"]})
+    ]
+    assert deployment.id == first_id
     assert deployment.outputs["email"] == "other@example.com"
-    # A replacement is a new resource: it knows no password until it rotates.
-    assert deployment.outputs["new_password"] is None
-    assert deployment.outputs["rotation_count"] == 0
+    # The schedule, the count and the recorded password carry over: no rotation was due.
+    for key in ("new_password", "rotation_count", "rotation_slot", "next_rotation_at"):
+        assert deployment.outputs[key] == before[key], key
+    assert deployment.outputs["rotation_count"] == 1
+    assert deployment.up(news | {"email": "other@example.com"}) == "same"
 
 
 def test_email_change_with_a_due_rotation_is_made_in_place(
-    deployment: Deployment, emulator: Emulator
+    deployment: DirectStack, emulator: Emulator
 ) -> None:
     """A replacement is re-checked without old state and would lose the rotation: update."""
     deployment.up({"email": EMAIL, "rotation_triggers": {"ticket": "SEC-1"}})
@@ -147,7 +164,7 @@ def test_email_change_with_a_due_rotation_is_made_in_place(
 
 
 def test_in_place_email_change_whose_rotation_fails_says_the_email_went_out(
-    deployment: Deployment, emulator: Emulator
+    deployment: DirectStack, emulator: Emulator
 ) -> None:
     deployment.up({"email": EMAIL, "rotation_triggers": {"t": "1"}})
     before = dict(deployment.outputs)
@@ -157,26 +174,31 @@ def test_in_place_email_change_whose_rotation_fails_says_the_email_went_out(
     assert deployment.outputs == before
 
 
-def test_token_or_endpoint_change_alone_is_no_change(
-    deployment: Deployment, emulator: Emulator
+def test_token_or_endpoint_change_alone_makes_no_call(
+    deployment: DirectStack, emulator: Emulator
 ) -> None:
+    """An endpoint change is no change; a token change records the new credential_id only."""
     deployment.up({"email": EMAIL})
     emulator.reset_journal()
+    assert deployment.up({"email": EMAIL, "api_url": "http://localhost:9"}) == "same"
     news = {"email": EMAIL, "auth_token": "another-token", "api_url": "http://localhost:9"}
+    assert deployment.up(news) == "update"
+    assert deployment.outputs["credential_id"] == credential_id("another-token")
     assert deployment.up(news) == "same"
     assert calls(emulator) == []
 
 
-def test_unknowns_in_preview_are_a_possible_change(deployment: Deployment) -> None:
+def test_unknowns_in_preview_are_a_possible_change(deployment: DirectStack) -> None:
     deployment.up({"email": EMAIL})
-    checked = deployment.check({"email": EMAIL, "rotation_triggers": {"t": UNKNOWN}})
+    checked = deployment.check({"email": EMAIL, "rotation_triggers": {"t": UNKNOWN_SENTINEL}})
     diff = deployment.provider.diff(str(deployment.id), deployment.outputs, checked)
     assert diff.changes is True
     assert diff.replaces == []
-    checked = deployment.check({"email": UNKNOWN, "rotate_every": UNKNOWN})
-    assert checked["rotation_slot"] == UNKNOWN
+    checked = deployment.check({"email": UNKNOWN_SENTINEL, "rotate_every": UNKNOWN_SENTINEL})
+    assert checked["rotation_slot"] == UNKNOWN_SENTINEL
     diff = deployment.provider.diff(str(deployment.id), deployment.outputs, checked)
-    assert diff.replaces == ["email"]
+    assert diff.changes is True
+    assert diff.replaces == []
 
 
 def test_check_reports_every_failure(provider: PasswordResetTokenProvider) -> None:
@@ -185,27 +207,31 @@ def test_check_reports_every_failure(provider: PasswordResetTokenProvider) -> No
 
 
 def test_missing_token_fails_only_when_a_call_is_needed(emulator: Emulator) -> None:
-    bare = Deployment(make_provider({"equinix:endpoint": emulator.url}))
-    checked = bare.check({"email": EMAIL})
+    bare = DirectStack(make_provider({"equinix:endpoint": emulator.url}))
+    # Issue 8 §7: a create calls the API, so check (and so preview) fails with up's sentence.
+    failures = bare.provider.check({}, {"email": EMAIL}).failures
+    assert [(f.property, f.reason) for f in failures] == [("", MISSING_CREDENTIAL)]
     with pytest.raises(ConfigurationError) as caught:
-        bare.provider.create(checked)
-    assert "METAL_AUTH_TOKEN" in str(caught.value)
-    assert "equinix:authToken" in str(caught.value)
-    assert "auth_token" in str(caught.value)
+        bare.provider.create({"email": EMAIL})
+    assert str(caught.value) == MISSING_CREDENTIAL
     assert calls(emulator) == []
 
-    # A stack created with a token keeps working without one while nothing rotates.
+    # A stack created with a token keeps working without one while nothing calls the API.
     bare.up({"email": EMAIL, "auth_token": "metal-emulator-dev-token"})
     emulator.reset_journal()
+    assert bare.up({"email": EMAIL}) == "update"  # ~credential_id: recorded, no call
+    assert bare.outputs["credential_id"] is None
     assert bare.up({"email": EMAIL}) == "same"
     assert bare.up({"email": EMAIL, "rotate_every": "1h"}) == "update"
-    with pytest.raises(ConfigurationError):
-        bare.up({"email": EMAIL, "rotate_every": "1h", "rotation_triggers": {"t": "x"}})
+    failures = bare.provider.check(
+        bare.inputs, {"email": EMAIL, "rotate_every": "1h", "rotation_triggers": {"t": "x"}}
+    ).failures
+    assert [(f.property, f.reason) for f in failures] == [("", MISSING_CREDENTIAL)]
     assert calls(emulator) == []
 
 
 def test_resource_token_input_overrides_config(emulator: Emulator) -> None:
-    wrong = Deployment(
+    wrong = DirectStack(
         make_provider({"equinix:endpoint": emulator.url, "equinix:authToken": "not-valid"})
     )
     with pytest.raises(UnauthorizedError, match="the stack config equinix:authToken"):
@@ -214,7 +240,7 @@ def test_resource_token_input_overrides_config(emulator: Emulator) -> None:
 
 
 def test_failed_rotation_leaves_state_for_a_retry(
-    deployment: Deployment, emulator: Emulator
+    deployment: DirectStack, emulator: Emulator
 ) -> None:
     deployment.up({"email": EMAIL, "rotation_triggers": {"t": "1"}})
     before = (dict(deployment.inputs), dict(deployment.outputs))
@@ -227,14 +253,19 @@ def test_failed_rotation_leaves_state_for_a_retry(
 
 
 def test_rotation_failing_after_create_says_the_email_went_out(
-    deployment: Deployment, emulator: Emulator
+    deployment: DirectStack, emulator: Emulator
 ) -> None:
     emulator.faults.set(script=("ok", "500"))
     with pytest.raises(RotationAfterCreateError) as caught:
         deployment.up({"email": EMAIL, "rotate_on_create": True})
     message = str(caught.value)
     assert f"mailed to {EMAIL}" in message
-    assert "(AmbiguousServer, HTTP 500: the password may already have been reset)" in message
+    # Built from the error's operation, status and ambiguity, never from its class name.
+    assert "(resetting the password failed with HTTP 500, so it may have taken effect)" in message
+    assert "AmbiguousServer" not in message
+    assert caught.value.ambiguous is True
+    assert caught.value.operation is not None
+    assert caught.value.operation.method == "DELETE"
     assert message.endswith("so the next `pulumi up` mails a new token and rotates again.")
     assert "half-done change" in message
     assert message.count(". ") == 0  # one sentence, with no advice from the inner error
@@ -242,7 +273,7 @@ def test_rotation_failing_after_create_says_the_email_went_out(
 
 
 def test_read_keeps_state_and_delete_makes_no_call(
-    deployment: Deployment, emulator: Emulator
+    deployment: DirectStack, emulator: Emulator
 ) -> None:
     deployment.up({"email": EMAIL, "rotate_on_create": True})
     emulator.reset_journal()
@@ -254,7 +285,7 @@ def test_read_keeps_state_and_delete_makes_no_call(
 
 
 def test_invalid_config_fails_when_a_call_needs_it(emulator: Emulator) -> None:
-    broken = Deployment(
+    broken = DirectStack(
         make_provider(
             {
                 "equinix:endpoint": emulator.url,
@@ -263,9 +294,13 @@ def test_invalid_config_fails_when_a_call_needs_it(emulator: Emulator) -> None:
             }
         )
     )
-    checked = broken.check({"email": EMAIL})
-    with pytest.raises(ConfigurationError, match="The stack config equinix:requestTimeout"):
-        broken.provider.create(checked)
+    failures = broken.provider.check({}, {"email": EMAIL}).failures
+    assert len(failures) == 1
+    assert failures[0].property == ""
+    with pytest.raises(ConfigurationError) as caught:
+        broken.provider.create({"email": EMAIL})
+    assert str(caught.value).startswith("The stack config equinix:requestTimeout")
+    assert failures[0].reason == str(caught.value)  # preview fails with up's sentence
     assert calls(emulator) == []
 
 
@@ -287,14 +322,24 @@ def test_a_bad_token_in_config_fails_with_a_short_traceback(emulator: Emulator) 
     assert "the stack config equinix:authToken" in text.strip().splitlines()[-1]
 
 
-def test_one_provider_serves_four_threads(provider: PasswordResetTokenProvider) -> None:
-    """The server calls one cached instance from up to four threads at once."""
+def test_one_provider_serves_four_threads(metal_emulator_factory: Any) -> None:
+    """The server calls one cached instance from up to four threads at once.
+
+    Each resource has its own API user: one run rotates each user once (see test_credentials).
+    """
     from concurrent.futures import ThreadPoolExecutor
 
+    tokens = {f"tok-{n}": f"user{n}" for n in range(16)}
+    emulator = metal_emulator_factory(tokens)
+    provider = make_provider(
+        {"equinix:endpoint": emulator.url, "equinix:maxRetryWaitSeconds": "0.05"}
+    )
+
     def lifecycle(n: int) -> Any:
-        run = Deployment(provider)
-        run.up({"email": f"user{n}@example.com", "rotate_on_create": True})
-        run.up({"email": f"user{n}@example.com", "rotation_triggers": {"n": str(n)}})
+        run = DirectStack(provider)
+        news = {"email": f"user{n}@example.com", "auth_token": f"tok-{n}"}
+        run.up(news | {"rotate_on_create": True})
+        run.up(news | {"rotation_triggers": {"n": str(n)}})
         return run.outputs
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -302,9 +347,10 @@ def test_one_provider_serves_four_threads(provider: PasswordResetTokenProvider) 
     passwords = [r["new_password"] for r in results]
     assert all(r["rotation_count"] == 2 for r in results)
     assert len(set(passwords)) == len(passwords)
+    assert passwords == [emulator.password_of(f"user{n}") for n in range(16)]
 
 
-def test_sdk_unknown_objects_are_accepted(deployment: Deployment) -> None:
+def test_sdk_unknown_objects_are_accepted(deployment: DirectStack) -> None:
     """The server deserializes preview unknowns as `pulumi.output.Unknown`, not the string."""
     from pulumi.output import Unknown
 
@@ -314,11 +360,37 @@ def test_sdk_unknown_objects_are_accepted(deployment: Deployment) -> None:
         {"email": Unknown(), "rotation_triggers": {"t": Unknown()}},  # type: ignore[no-untyped-call]
     )
     assert result.failures == []
-    assert result.inputs["email"] == UNKNOWN
+    assert result.inputs["email"] == UNKNOWN_SENTINEL
     diff = deployment.provider.diff(
         str(deployment.id),
         dict(deployment.outputs),
         {"email": Unknown(), "rotation_slot": None},  # type: ignore[no-untyped-call]
     )
     assert diff.changes is True
-    assert diff.replaces == ["email"]
+    assert diff.replaces == []
+
+
+def test_an_internationalised_domain_reaches_the_api_in_ascii(
+    deployment: DirectStack, emulator: Emulator
+) -> None:
+    """Issue 8 §8: state keeps the domain's Unicode form; the API gets its IDNA form."""
+    news = {"email": "Ops@Bücher.example", "rotation_triggers": {"t": "1"}}
+    deployment.up(news)
+    assert [e.query for e in emulator.journal] == [{"email": ["Ops@xn--bcher-kva.example"]}]
+    assert deployment.outputs["email"] == deployment.inputs["email"] == "Ops@bücher.example"
+    emulator.reset_journal()
+    # The ASCII spelling is the same address: no change, no mail.
+    assert deployment.up(news | {"email": "Ops@xn--bcher-kva.example"}) == "same"
+    # An in-place email change sends the ASCII form too.
+    assert deployment.up(news | {"email": "ops@faß.de"}) == "update"
+    assert [e.query for e in emulator.journal] == [{"email": ["ops@xn--fa-hia.de"]}]
+
+
+def test_rotation_count_stays_an_int_when_carried_over(deployment: DirectStack) -> None:
+    """Issue 8 §8: the Struct wire returns 1.0; an update that does not rotate hands back 1."""
+    deployment.up({"email": EMAIL, "rotate_on_create": True})
+    olds = dict(deployment.outputs) | {"rotation_count": 1.0}  # as the server decodes it
+    checked = deployment.check({"email": EMAIL, "rotate_every": "1d"})
+    outs = deployment.provider.update(str(deployment.id), olds, checked).outs or {}
+    assert outs["rotation_count"] == 1
+    assert type(outs["rotation_count"]) is int

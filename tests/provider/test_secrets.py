@@ -21,7 +21,7 @@ from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.settings import connection_for
 
-from .conftest import Deployment, make_provider
+from .conftest import DirectStack, make_provider
 
 EMAIL = "ops@example.com"
 
@@ -76,7 +76,7 @@ def test_reprs_hide_the_token() -> None:
 
 
 def _failing_scenarios(
-    emulator: Emulator, deployment: Deployment
+    emulator: Emulator, deployment: DirectStack
 ) -> list[tuple[str, Callable[[], Any]]]:
     deployment.up({"email": EMAIL, "rotation_triggers": {"t": "0"}})
     outs = dict(deployment.outputs)
@@ -114,7 +114,7 @@ def _failing_scenarios(
 
 
 def test_no_secret_in_any_failure_traceback_or_log(
-    emulator: Emulator, deployment: Deployment, caplog: pytest.LogCaptureFixture
+    emulator: Emulator, deployment: DirectStack, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     scenarios = _failing_scenarios(emulator, deployment)

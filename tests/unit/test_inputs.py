@@ -8,18 +8,13 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from pulumi_metal_reset.inputs import TOKEN_PROPERTY, UNKNOWN, validate_inputs
+from pulumi_metal_reset.inputs import api_address, validate_inputs
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL as UNKNOWN
 
 LOCAL = st.text(string.ascii_letters + string.digits + "+-_.", min_size=1, max_size=30).filter(
     lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
 )
 LABEL = st.text(string.ascii_letters + string.digits, min_size=1, max_size=12)
-
-
-def test_unknown_sentinel_matches_pulumi() -> None:
-    from pulumi.runtime import rpc
-
-    assert rpc.UNKNOWN == UNKNOWN
 
 
 def test_valid_inputs_are_normalised() -> None:
@@ -102,28 +97,25 @@ def test_all_failures_are_reported_at_once() -> None:
             "api_url": "http://metal.example.com",
         }
     )
-    assert [f.property for f in failures] == [
-        "email",
-        "rotate_every",
-        "rotation_triggers",
-        "rotate_on_create",
-        "api_url",
-    ]
-    reasons = {f.property: f.reason for f in failures}
+    # Triggers and endpoints may hold secrets: never named, the path opens the reason instead.
+    assert [f.property for f in failures] == ["email", "rotate_every", "", "rotate_on_create", ""]
+    reasons = {f.field: f.reason for f in failures}
     assert "months or years" in reasons["rotate_every"]
-    assert '"n"' in reasons["rotation_triggers"]
+    assert reasons["rotation_triggers"].startswith('rotation_triggers["n"]: is not a string')
+    assert reasons["api_url"].startswith("api_url: uses plain http://")
     assert "https://" in reasons["api_url"]
     for failure in failures:
-        assert not failure.reason.startswith(failure.property)
+        if failure.property:
+            assert not failure.reason.startswith(failure.property)
 
 
 @pytest.mark.parametrize("token", ["", "   ", 42])
 def test_token_problems_never_name_the_property(token: object) -> None:
-    """The CLI prints a named property's value; the token's failure must carry no name."""
+    """The CLI prints a named property's value; the token's failure names only its path."""
     _, failures = validate_inputs({"email": "a@example.com", "auth_token": token})
     assert len(failures) == 1
-    assert failures[0].property == TOKEN_PROPERTY == ""
-    assert "auth_token" not in failures[0].reason
+    assert failures[0].property == ""
+    assert failures[0].reason.startswith("auth_token: is empty or not a string;")
 
 
 def test_token_value_is_never_in_any_reason() -> None:
@@ -161,9 +153,9 @@ def test_credentials_in_the_endpoint_are_never_named_or_echoed() -> None:
     """The CLI prints a named property's value; this URL carries a secret, so no name."""
     url = "https://bob:tok-SECRET@api.equinix.com"
     _, failures = validate_inputs({"email": "a@example.com", "api_url": url})
-    assert failures == [(TOKEN_PROPERTY, failures[0].reason)]
+    assert [f.property for f in failures] == [""]
     assert "tok-SECRET" not in failures[0].reason
-    assert "embeds credentials" in failures[0].reason
+    assert failures[0].reason.startswith("api_url: embeds credentials")
 
 
 @pytest.mark.parametrize(
@@ -172,5 +164,61 @@ def test_credentials_in_the_endpoint_are_never_named_or_echoed() -> None:
 )
 def test_malformed_urls_with_credentials_are_not_named_either(url: str) -> None:
     _, failures = validate_inputs({"email": "a@example.com", "api_url": url})
-    assert [f.property for f in failures] == [TOKEN_PROPERTY]
+    assert [f.property for f in failures] == [""]
     assert "s3cret" not in failures[0].reason
+
+
+@pytest.mark.parametrize(
+    ("triggers", "path"),
+    [
+        ({"hash": "s3cret-hash", "ver": 3}, 'rotation_triggers["ver"]: '),
+        ({"hash": "s3cret-hash", 'we"ird': True}, 'rotation_triggers["we\\"ird"]: '),
+        ("s3cret-hash", "rotation_triggers: "),
+        (["s3cret-hash"], "rotation_triggers: "),
+    ],
+)
+def test_trigger_failures_name_the_path_not_the_property(triggers: object, path: str) -> None:
+    """Issue 8 §3: the CLI would print the whole map, secret values beside the bad one."""
+    _, failures = validate_inputs({"email": "a@example.com", "rotation_triggers": triggers})
+    assert len(failures) == 1
+    assert failures[0].property == ""
+    assert failures[0].reason.startswith(path)
+    assert "s3cret" not in failures[0].reason
+
+
+@pytest.mark.parametrize("url", ["ftp://s3cret.example.com", "not a url s3cret", 42])
+def test_endpoint_failures_never_name_the_property(url: object) -> None:
+    _, failures = validate_inputs({"email": "a@example.com", "api_url": url})
+    assert [f.property for f in failures] == [""]
+    assert failures[0].reason.startswith("api_url: ")
+    assert "s3cret" not in failures[0].reason
+
+
+def test_only_properties_that_hold_no_secret_are_named() -> None:
+    from pulumi_metal_reset.inputs import NAMED_PROPERTIES
+
+    assert {"email", "rotate_every", "rotate_on_create"} == NAMED_PROPERTIES
+
+
+@pytest.mark.parametrize(
+    ("checked", "sent"),
+    [
+        ("ops@example.com", "ops@example.com"),
+        ("Ops+Metal@example.com", "Ops+Metal@example.com"),
+        ("ops@bücher.example", "ops@xn--bcher-kva.example"),
+        ("ops@faß.de", "ops@xn--fa-hia.de"),  # IDNA 2008, as email-validator: not "fass.de"
+        ("用户@bücher.example", "用户@xn--bcher-kva.example"),
+    ],
+)
+def test_the_api_gets_the_ascii_form_of_the_domain(checked: str, sent: str) -> None:
+    """Issue 8 §8: the checked email keeps the Unicode domain; the API gets its IDNA form."""
+    validated, failures = validate_inputs({"email": checked})
+    assert failures == []
+    assert validated["email"] == checked
+    assert api_address(checked) == sent
+
+
+def test_both_spellings_of_a_domain_are_one_checked_email() -> None:
+    unicode, _ = validate_inputs({"email": "ops@bücher.example"})
+    ascii_form, _ = validate_inputs({"email": "ops@xn--bcher-kva.example"})
+    assert unicode["email"] == ascii_form["email"] == "ops@bücher.example"

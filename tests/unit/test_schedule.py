@@ -88,8 +88,29 @@ def test_parse_timestamp_needs_a_zone() -> None:
         schedule.parse_timestamp("2026-01-01T00:00:00")
 
 
-def test_first_slot_is_now() -> None:
-    assert schedule.current_slot(None, 3600, 1234) == 1234
+def test_a_new_schedule_starts_on_the_documented_grid() -> None:
+    """Issue 8 §2: UTC day for periods of a day or more, hour for an hour or more, else minute."""
+    now = schedule.parse_timestamp("2026-11-29T13:36:18Z")
+    day = schedule.parse_timestamp("2026-11-29T00:00:00Z")
+    hour = schedule.parse_timestamp("2026-11-29T13:00:00Z")
+    minute = schedule.parse_timestamp("2026-11-29T13:36:00Z")
+    for period, start in ((30 * 86400, day), (86400, day), (86399, hour), (3600, hour)):
+        assert schedule.current_slot(None, period, now) == start
+    assert schedule.current_slot(None, 3599, now) == minute
+    assert schedule.current_slot(None, 60, now) == minute
+
+
+@given(PERIODS, EPOCHS)
+def test_the_first_slot_is_within_one_period_before_now(period: int, now: int) -> None:
+    """The granule never exceeds the period, so the first rotation is at most a period away."""
+    start = schedule.grid_start(period, now)
+    assert start <= now < start + period
+    assert schedule.grid_start(period, start) == start
+
+
+def test_far_ahead_means_more_than_one_period() -> None:
+    assert not schedule.is_far_ahead(1000 + 3600, 3600, 1000)
+    assert schedule.is_far_ahead(1000 + 3601, 3600, 1000)
 
 
 @given(EPOCHS, PERIODS, st.integers(min_value=0, max_value=10**9))
@@ -147,11 +168,9 @@ def test_a_period_change_keeps_a_due_rotation_due(
     assert schedule.is_due(anchor, old_period, slot) == (elapsed >= old_period)
     if elapsed >= old_period:
         assert slot <= now < slot + new_period
-    else:  # the new period counts from the last slot: never later than the old schedule
+    else:  # the new period counts from the last slot, later or earlier than the old schedule
         assert slot == anchor
-        assert schedule.next_rotation(slot, new_period) <= max(
-            schedule.next_rotation(anchor, old_period), anchor + new_period
-        )
+        assert schedule.next_rotation(slot, new_period) == anchor + new_period
 
 
 @given(
