@@ -18,15 +18,20 @@ TOKEN = "tok-1"
 
 @dataclass
 class CounterProject:
-    """The counter program copied to a temp dir, and the file its provider logs calls to."""
+    """The counter program copied to a temp dir, the file its provider logs calls to, and the
+    stack's state file."""
 
     dir: Path
     log: Path
+    state_path: Path
 
     def engine(self, *, token: str = TOKEN, **config: str) -> TestEngine:
         """An engine for stack ``dev`` with the provider's log path and secret token set."""
         return TestEngine(
-            self.dir, config={"log": str(self.log), **config}, secret_config={"token": token}
+            self.dir,
+            config={"log": str(self.log), **config},
+            secret_config={"token": token},
+            state_path=self.state_path,
         )
 
     def calls(self) -> list[dict[str, Any]]:
@@ -45,8 +50,7 @@ class CounterProject:
 
     def state(self) -> dict[str, Any]:
         """The raw state file of stack ``dev``."""
-        path = self.dir / ".pulumi-test-state" / "dev.json"
-        data: dict[str, Any] = json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(self.state_path.read_text())
         return data
 
 
@@ -55,4 +59,6 @@ def counter(tmp_path: Path) -> CounterProject:
     """A private copy, so state files and stack config never touch the repository."""
     target = tmp_path / "counter"
     shutil.copytree(PROGRAMS / "counter", target, ignore=shutil.ignore_patterns("__pycache__"))
-    return CounterProject(dir=target, log=tmp_path / "calls.jsonl")
+    return CounterProject(
+        dir=target, log=tmp_path / "calls.jsonl", state_path=tmp_path / "state" / "dev.json"
+    )
