@@ -14,7 +14,7 @@ from __future__ import annotations
 from ._deployment import Deployment
 from ._paths import process_ignore_changes
 from ._propdiff import changed_keys
-from ._provider import DIFF_UNKNOWN, ProviderError
+from ._provider import DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN, ProviderError
 from ._records import Step
 from ._state import ResourceState
 from ._steps import mark_secret_outputs
@@ -54,9 +54,9 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
     if changes == DIFF_UNKNOWN:
         ignored, _ = process_ignore_changes(old.inputs, new.inputs, old.ignore_changes)
         keys = changed_keys(new.inputs, ignored)
-        changes = 1 if keys else 0
+        changes = DIFF_SOME if keys else DIFF_NONE
     mark_secret_outputs(new)
-    step.op = "update" if changes else "same"
+    step.op = "update" if changes == DIFF_SOME else "same"
     step.diffs = sorted(keys)
     step.diff_marks = [f"~{k}" for k in sorted(keys)]
     step.new = new

@@ -82,7 +82,7 @@ class CounterProvider(ResourceProvider):
         return CheckResult(news, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        self._log("diff", name=news.get("rname"), id=id_, olds=olds)
+        self._log("diff", name=news.get("rname"), id=id_, olds=olds, news=news)
         if self.diff_unknown:
             return DiffResult()  # changes=None: DIFF_UNKNOWN, the engine compares inputs itself
         changed = [k for k in _COMPARED if olds.get(k) != news.get(k)]
