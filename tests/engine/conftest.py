@@ -1,15 +1,21 @@
-"""Fixtures for the test-engine tests: a fresh copy of the counter program per test."""
+"""Fixtures for the test-engine tests: a fresh copy of a test program per test.
+
+``counter`` is a small provider of our own that logs every call it receives; ``tokens`` runs two
+real ``PasswordResetToken`` resources against the emulator.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.testing.engine import TestEngine
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -62,3 +68,43 @@ def counter(tmp_path: Path) -> CounterProject:
     return CounterProject(
         dir=target, log=tmp_path / "calls.jsonl", state_path=tmp_path / "state" / "dev.json"
     )
+
+
+@dataclass
+class TokenStack:
+    """The two-token program copied to a temp dir, its state file, and the emulator."""
+
+    dir: Path
+    state_path: Path
+    emulator: Emulator
+
+    def engine(self, provider_env: Mapping[str, str] | None = None, **config: str) -> TestEngine:
+        """An engine for stack ``dev`` against the emulator, with ``config`` for the program."""
+        return TestEngine(
+            self.dir,
+            config={
+                "equinix:endpoint": self.emulator.url,
+                "equinix:maxRetryWaitSeconds": "0.05",
+                **config,
+            },
+            secret_config={"equinix:authToken": DEV_TOKEN},
+            state_path=self.state_path,
+            provider_env=provider_env,
+        )
+
+    def api_calls(self) -> list[str]:
+        """The API methods the emulator saw since the last call of this method."""
+        calls = [entry.method for entry in self.emulator.journal]
+        self.emulator.reset_journal()
+        return calls
+
+
+@pytest.fixture
+def tokens(tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> TokenStack:
+    """A private copy of the two-token program; only its stack config configures the provider
+    (the provider server inherits this environment)."""
+    for key in ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT"):
+        monkeypatch.delenv(key, raising=False)
+    target = tmp_path / "tokens"
+    shutil.copytree(PROGRAMS / "tokens", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return TokenStack(dir=target, state_path=tmp_path / "tokens.json", emulator=metal_emulator)
