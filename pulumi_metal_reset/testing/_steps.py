@@ -169,10 +169,12 @@ def _generate_and_apply(
         new.inputs = inputs
 
     if old is None:
-        if not targeted:
+        if not targeted:  # a skipped create: a same step, nothing in state, outputs unknown
             with d.lock:
                 d.skipped_creates.add(urn)
             _validate(d, urn, ["same"], new, skipped=True)
+            step.op = "same"
+            d.add_step(step)
             return Registered(urn, "", {}, unknown=True)
         step.op = "create"
         _validate(d, urn, ["create"], new)
