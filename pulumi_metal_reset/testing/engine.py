@@ -32,30 +32,23 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterable, Mapping
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
-import grpc
-from pulumi.runtime.proto import engine_pb2_grpc, resource_pb2_grpc
-
-from . import _run_program
 from ._deployment import Deployment, RunOptions
 from ._export import export_deployment
 from ._plan import read_plan, write_plan
+from ._program import run_program
 from ._project import Project, ProjectError
 from ._provider import ProviderClient
 from ._reads import import_one, refresh_state
 from ._records import ROOT_STACK_TYPE, Diagnostic, Kind, LogEntry, Step
 from ._results import RunResult
-from ._services import EngineServicer, MonitorServicer
 from ._state import ResourceState, StackState, default_state_path, load_state, save_state
 from ._wire import UNKNOWN, Secret, to_display
-from .provider_server import GRPC_OPTIONS, ProviderServer
+from .provider_server import ProviderServer
 
 __all__ = [
     "UNKNOWN",
@@ -263,6 +256,13 @@ class TestEngine:
             refresh=refresh,
         )
 
+    def _program_env(self) -> dict[str, str]:
+        """The program's environment: ours, with the config as the language host passes it."""
+        env = dict(os.environ)
+        env["PULUMI_CONFIG"] = json.dumps(self.config)
+        env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(sorted(self.secret_keys))
+        return env
+
     def _plan_config(self) -> dict[str, Any]:
         return {
             key: {"secure": "test-engine:withheld"} if key in self.secret_keys else value
@@ -295,7 +295,14 @@ class TestEngine:
             if options.refresh:
                 d.rebase(refresh_state(d, as_steps=False))
             if d.check_replace_targets():
-                program_error, output = self._serve(d)
+                program_error, output = run_program(
+                    d,
+                    self.project,
+                    self.stack,
+                    self.organization,
+                    self._program_env(),
+                    self.timeout,
+                )
             else:
                 program_error = "one or more targets could not be found in the stack"
             program_ok = program_error is None and not d.bailed
@@ -318,68 +325,6 @@ class TestEngine:
             result.new_outputs = dict(d.stack_outputs or {})
             result.outputs = {k: to_display(v) for k, v in result.new_outputs.items()}
         return result, d
-
-    def _serve(self, d: Deployment) -> tuple[str | None, str]:
-        parallel = 4 * (os.cpu_count() or 1)
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=64), options=GRPC_OPTIONS)
-        resource_pb2_grpc.add_ResourceMonitorServicer_to_server(
-            MonitorServicer(d, parallel=parallel), server
-        )
-        engine_pb2_grpc.add_EngineServicer_to_server(EngineServicer(d), server)
-        port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        try:
-            return self._exec_program(f"127.0.0.1:{port}", d.dry_run, parallel)
-        finally:
-            server.stop(grace=None)
-
-    def _exec_program(self, address: str, dry_run: bool, parallel: int) -> tuple[str | None, str]:
-        """Run the program like the language host; returns (error or None, output)."""
-        project = self.project
-        command = [
-            sys.executable,
-            _run_program.__file__,
-            "--monitor",
-            address,
-            "--engine",
-            address,
-            "--project",
-            project.name,
-            "--stack",
-            self.stack,
-            "--pwd",
-            str(project.pwd),
-            "--root_directory",
-            str(project.root),
-            "--dry_run",
-            "true" if dry_run else "false",
-            "--parallel",
-            str(parallel),
-            "--organization",
-            self.organization,
-            str(project.program),
-        ]
-        env = dict(os.environ)
-        env["PULUMI_CONFIG"] = json.dumps(self.config)
-        env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(sorted(self.secret_keys))
-        try:
-            proc = subprocess.run(
-                command,
-                cwd=project.pwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            out = (exc.stdout or b"").decode("utf-8", "replace")
-            return f"the program did not finish within {self.timeout} s", out
-        output = proc.stdout.decode("utf-8", "replace")
-        if proc.returncode != 0:
-            return output.strip() or f"the program exited with code {proc.returncode}", output
-        return None, output
 
     def _result(
         self,
