@@ -1,23 +1,22 @@
 """One run of the test engine: the state in, the options, what happened, the state out.
 
 This is the part of the engine's ``Deployment`` and step generator that outlives a single
-registration: the old resources, the targets, the update plan being checked or recorded, the
-diagnostics, and the delete steps that run after the program (``GenerateDeletes``). Registering a
-resource is in :mod:`._steps`; refresh and import in :mod:`._reads`.
+registration: the old resources, the targets, the update plan being checked or recorded, and the
+diagnostics. Registering a resource is in :mod:`._steps`, the deletes after the program in
+:mod:`._deletes`, refresh and import in :mod:`._reads`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 from ._plan import PlanDiff, PlanViolation, ResourcePlan, check_diff, constrained_to
-from ._provider import ProviderClient, ProviderError
+from ._provider import ProviderClient
 from ._records import ROOT_STACK_TYPE, Diagnostic, Goal, LogEntry, Step, urn_type
 from ._state import ResourceState
-from ._wire import PropertyMap, to_display
+from ._wire import PropertyMap
 
 #: Called after Check with the resource's goal, URN and checked inputs; returns the inputs to use
 #: (a policy pack's remediation may change them). The seam for per-resource policy analysis.
@@ -241,121 +240,6 @@ class Deployment:
         with self.lock:
             self._check_and_record_outputs(self.stack_urn, self.old_outputs, outputs)
         return outputs
-
-    def state_step(self, op: Any, res: ResourceState, *, old: ResourceState | None) -> Step:
-        """A Step for ``res`` (new state, or the deleted one)."""
-        return Step(
-            urn=res.urn,
-            type=res.type,
-            name=res.name,
-            op=op,
-            outputs=to_display(res.outputs),
-            old=old,
-            new=None if op == "delete" else res,
-        )
-
-    # -- deletes after the program (GenerateDeletes) --------------------------------------------
-
-    def _delete_allowed(self) -> set[str] | None:
-        """With targets, only targets and their transitive dependents may be deleted."""
-        targets = self.options.targets
-        if targets is None:
-            return None
-        allowed = set(targets)
-        changed = True
-        while changed:
-            changed = False
-            for res in self.old_resources:
-                if res.urn not in allowed and set(res.all_dependencies()) & allowed:
-                    allowed.add(res.urn)
-                    changed = True
-        return allowed
-
-    def delete_one(self, res: ResourceState, *, replacing: bool) -> str | None:
-        """``DeleteStep.Apply``: protect, preview, retainOnDelete, then the provider's Delete.
-        Returns the error (also recorded as a diagnostic) or None."""
-        message = None
-        if not replacing and res.protect:
-            message = (
-                f'resource "{res.urn}" cannot be deleted\nbecause it is protected. To unprotect '
-                "the resource, either remove the `protect` flag from the resource in your Pulumi "
-                "program and run `pulumi up`, or use the command:\n"
-                f"`pulumi state unprotect '{res.urn}'`"
-            )
-        elif not (
-            self.dry_run or res.retain_on_delete or not res.custom or res.pending_replacement
-        ):
-            try:
-                self.provider.delete(res)
-            except ProviderError as exc:
-                message = str(exc)
-        if message is not None:
-            self.error(res.urn, message)
-            self.mark_failed()
-        return message
-
-    def generate_deletes(self, program_ok: bool) -> list[ResourceState]:
-        """Delete what the program no longer registers and what was replaced; return the state.
-
-        Nothing is deleted when the program failed (the engine bails before ``GenerateDeletes``):
-        unregistered resources stay, replaced ones stay marked ``delete`` for the next run.
-        Deletes run in reverse state order (the engine schedules them in reverse dependency
-        order, which state order respects).
-        """
-        allowed = self._delete_allowed()
-        kept: list[ResourceState] = []
-        deletes: list[tuple[ResourceState, bool]] = []
-        for res in self.old_resources:
-            if not res.delete and (res.urn in self.registered or res.urn in self.operated):
-                continue
-            if allowed is not None and res.urn not in allowed:
-                kept.append(res)  # untargeted: its old state is carried over
-                continue
-            # A resource already deleted by a delete-before-replace only leaves the state.
-            deletes.append((res, res.delete or res.pending_replacement))
-        deletes += [(res, True) for res in self.replaced]
-
-        def leftover(res: ResourceState, replacing: bool) -> ResourceState:
-            return replace(res, delete=True) if replacing else res
-
-        undone = kept + [leftover(res, replacing) for res, replacing in deletes]
-        if not program_ok:
-            return self._state(undone)
-        try:
-            for res, replacing in deletes:
-                self.validate_ops(res.urn, ["delete-replaced" if replacing else "delete"])
-        except PlanViolation as violation:
-            self.error("", str(violation))
-            return self._state(undone)
-        targets = self.options.targets
-        unspecified = [
-            res for res, replacing in deletes if targets is not None and res.urn not in targets
-        ]
-        for res in unspecified:
-            self.error(
-                res.urn,
-                f"Resource '{res.urn}' will be destroyed but was not specified in --target list."
-                "\nEither include resource in --target list or pass --target-dependents to "
-                "proceed.",
-            )
-        if unspecified and not self.dry_run:
-            return self._state(undone)
-        if unspecified:
-            self.mark_failed()  # a preview reports them all and goes on
-        remaining: list[ResourceState] = []
-        for res, replacing in reversed(deletes):
-            message = self.delete_one(res, replacing=replacing)
-            if not replacing:
-                step = self.state_step("delete", res, old=res)
-                step.error = message
-                self.add_step(step)
-            if message is not None:
-                remaining.append(leftover(res, replacing))
-        return self._state(kept + remaining[::-1])
-
-    def _state(self, leftovers: list[ResourceState]) -> list[ResourceState]:
-        """New state: registered resources in order, then what was kept or not yet deleted."""
-        return [*self.registered.values(), *leftovers]
 
     def check_targets(self) -> bool:
         """``checkTargets``: every target must name a resource in the old or new state."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+from ._deletes import delete_one
 from ._deployment import Deployment, Registered, StepFailed
 from ._paths import parse_path, path_contains, process_ignore_changes
 from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
@@ -353,7 +354,7 @@ def _apply_create(
         new.outputs = dict(new.inputs) if goal.custom else {}
         return _finish(d, urn, new, step)
     if old is not None and delete_first and not old.pending_replacement:
-        message = d.delete_one(old, replacing=True)
+        message = delete_one(d, old, replacing=True)
         if message is not None:
             raise StepFailed(urn)
         old.pending_replacement = True  # kept in state until the create succeeds

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._deletes import generate_deletes
 from ._deployment import Deployment, RunOptions
 from ._export import export_deployment
 from ._plan import read_plan, write_plan
@@ -189,7 +190,7 @@ class TestEngine:
         state = self.load_state()
         deployment = self._deployment(state, self._options(False, None, (), False))
         try:
-            remaining = deployment.generate_deletes(program_ok=True)
+            remaining = generate_deletes(deployment, program_ok=True)
         finally:
             deployment.provider.close()
         outputs = state.outputs if remaining else {}
@@ -306,7 +307,7 @@ class TestEngine:
             else:
                 program_error = "one or more targets could not be found in the stack"
             program_ok = program_error is None and not d.bailed
-            resources = d.generate_deletes(program_ok)
+            resources = generate_deletes(d, program_ok)
             if program_ok and d.check_targets():
                 d.check_plan_complete()
             outputs = d.finish_stack_outputs() if program_ok else dict(state.outputs)

@@ -108,3 +108,16 @@ def tokens(tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyP
     target = tmp_path / "tokens"
     shutil.copytree(PROGRAMS / "tokens", target, ignore=shutil.ignore_patterns("__pycache__"))
     return TokenStack(dir=target, state_path=tmp_path / "tokens.json", emulator=metal_emulator)
+
+
+def raised(error: str | None, exception: str, message: str) -> bool:
+    """True when ``error`` is a provider exception as the dynamic-provider server reports it.
+
+    SDK 3.272's server sends ``traceback.format_exc()`` (last line ``<Exception>: <message>``);
+    3.216 (the floor) to 3.259 let the exception reach grpc, which sends
+    ``Exception calling application: <str(exception)>`` and no traceback.
+    """
+    text = (error or "").rstrip()
+    return text.endswith(f"{exception}: {message}") or (
+        f"Exception calling application: {message}" in text
+    )

@@ -20,7 +20,7 @@ from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, Tes
 from pulumi_metal_reset.testing.faketime import faketime_env
 from tests.wire import is_wrapped_secret, secret
 
-from .conftest import TOKEN, CounterProject
+from .conftest import TOKEN, CounterProject, raised
 
 pytestmark = pytest.mark.engine
 
@@ -225,7 +225,7 @@ def test_failed_run_after_a_replace_keeps_the_old_resource_for_later_deletion(
 
     assert not failed.ok
     assert failed.error is not None
-    assert failed.error.rstrip().endswith("RuntimeError: the counter service refused the update")
+    assert raised(failed.error, "RuntimeError", "the counter service refused the update")
     assert counter.mutations()[2:] == [("create", "a")]
     pending = [(r["id"], r["delete"]) for r in counter.state()["resources"] if r["custom"]]
     assert sorted(pending) == [("a-1", True), ("a-3", False), ("b-2", False)]
@@ -316,7 +316,7 @@ def test_provider_exception_fails_the_run_and_keeps_earlier_steps(
 
     assert not result.ok
     assert result.error is not None
-    assert result.error.rstrip().endswith("RuntimeError: the counter service refused the request")
+    assert raised(result.error, "RuntimeError", "the counter service refused the request")
     assert result.step("b").error == result.error
     assert "Program failed" in result.program_output
     names = {r["urn"].split("::")[-1] for r in counter.state()["resources"]}

@@ -17,7 +17,7 @@ from pulumi_metal_reset.emulator import DEV_USER
 from pulumi_metal_reset.testing import Secret, assert_secret_only
 from pulumi_metal_reset.testing.faketime import faketime_env
 
-from .conftest import TokenStack
+from .conftest import TokenStack, raised
 
 pytestmark = pytest.mark.engine
 
@@ -124,7 +124,7 @@ def test_import_fails_before_the_provider_is_reached(tokens: TokenStack) -> None
 
     assert not result.ok
     assert result.error is not None
-    assert result.error.rstrip().endswith("KeyError: '__provider'")
+    assert raised(result.error, "KeyError", "'__provider'")
     assert tokens.api_calls() == []
 
 

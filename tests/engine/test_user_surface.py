@@ -16,7 +16,7 @@ import pytest
 from pulumi_metal_reset.testing import Secret, TestEngine, assert_secret_only
 from tests.wire import SECRET_KEY, SECRET_SIG
 
-from .conftest import TOKEN, CounterProject
+from .conftest import TOKEN, CounterProject, raised
 
 pytestmark = pytest.mark.engine
 
@@ -36,7 +36,7 @@ def test_import_sends_a_read_with_no_state_and_fails_as_the_cli_does(
     assert not result.ok
     assert result.kind == "import"
     assert result.error is not None
-    assert result.error.rstrip().endswith("KeyError: '__provider'")
+    assert raised(result.error, "KeyError", "'__provider'")
     assert result.provider_methods() == ["Configure", "Read"]
     assert [c for c in counter.calls() if c["call"] == "read"] == []
     assert "error: preview failed" in result.render()

@@ -39,7 +39,11 @@ pulumi.export("a_password", a.password)
 pulumi.export("label", config.get("label") or "one")
 
 if config.get_bool("with_b") is not False:
-    group = pulumi.ComponentResource("counter:index:Group", "g")
+    group = pulumi.ComponentResource(
+        "counter:index:Group",
+        "g",
+        opts=pulumi.ResourceOptions(protect=config.get_bool("protect_g")),
+    )
     b = Counter(
         "b",
         {
