@@ -28,6 +28,73 @@ URN_C = f"urn:pulumi:dev::counter::{COUNTER}::c"
 NO_B = {"with_b": "false"}
 
 
+# -- the lifecycle --------------------------------------------------------------------------
+
+
+def test_lifecycle_calls_and_olds(stack: Backend) -> None:
+    """Preview calls no Create (``supportsPreview`` false) and writes nothing; Check gets the
+    old inputs, Diff and Update the old outputs (the dynamic server drops ``old_inputs``); an
+    unchanged program is all sames; a removed resource is deleted with its old outputs."""
+    preview = stack.run("preview", {})
+    created = stack.run("up", {})
+    same = stack.run("up", {})
+    updated = stack.run("up", {"label": "two"})
+    removed = stack.run("up", {"label": "two", **NO_B})
+
+    assert preview.ops == {"a": "create", "g": "create", "b": "create"}
+    assert created.ok, created.text
+    assert same.ops == {"a": "same", "g": "same", "b": "same"}
+    assert updated.ops["a"] == "update"
+    assert removed.ok, removed.text
+    calls = stack.calls()
+    check = [c for c in calls if c["call"] == "check" and c["name"] == "a"][-1]
+    diff = next(c for c in calls if c["call"] == "diff" and c["name"] == "a")
+    update = next(c for c in calls if c["call"] == "update")
+    delete = next(c for c in calls if c["call"] == "delete")
+    assert "serial" not in check["olds"]
+    assert check["olds"]["label"] == "two"
+    assert diff["olds"]["serial"] == 1.0
+    assert (update["olds"]["label"], update["news"]["label"]) == ("one", "two")
+    assert (delete["id"], delete["props"]["serial"]) == ("b-2", 2.0)
+    assert stack.mutations() == [("create", "a"), ("create", "b"), ("update", "a"), ("delete", "b")]
+
+
+def test_replace_creates_first_and_a_failed_run_keeps_the_old_for_later(stack: Backend) -> None:
+    """Create-before-delete: the old resource goes after the program; when the run fails, it
+    stays in state marked for deletion and goes at the end of the next successful update."""
+    stack.run("up", {})
+
+    failed = stack.run("up", {"slot": "2", "explode_in": "b", "explode": "update"})
+    pending = [r for r in stack.export().values() if r.get("id") == "a-1"]
+    fixed = stack.run("up", {"slot": "2"})
+
+    assert not failed.ok
+    assert failed.shows("the counter service refused the update")
+    assert pending == []  # marked delete: not a live resource of the export
+    assert fixed.ok, fixed.text
+    assert stack.mutations() == [
+        ("create", "a"),
+        ("create", "b"),
+        ("create", "a"),
+        ("update", "b"),
+        ("delete", "a"),
+    ]
+    assert [c for c in stack.calls() if c["call"] == "delete"][-1]["id"] == "a-1"
+
+
+def test_secrets_stay_secret_in_state(stack: Backend) -> None:
+    """``annotateSecrets`` and the step executor: an output named like a secret input, and an
+    ``additionalSecretOutputs`` output, are secrets in state; the provider saw them plain."""
+    stack.run("up", NO_B)
+
+    a = stack.export()["a"]
+
+    assert a["inputs"]["token"] == {SECRET_KEY: SECRET_SIG, "plaintext": '"tok-1"'}
+    assert a["outputs"]["token"] == {SECRET_KEY: SECRET_SIG, "plaintext": '"tok-1"'}
+    assert a["outputs"]["password"] == {SECRET_KEY: SECRET_SIG, "plaintext": '"pw-1"'}
+    assert next(c for c in stack.calls() if c["call"] == "create")["props"]["token"] == "tok-1"
+
+
 # -- the four places the first test engine got wrong -----------------------------------------
 
 
