@@ -139,3 +139,15 @@ def test_plan_file_secrets_and_config(counter: CounterProject, tmp_path: Path) -
     token = data["resourcePlans"][URN_A]["goal"]["inputDiff"]["adds"]["token"]
     assert token == {SECRET_KEY: SECRET_SIG, "plaintext": json.dumps(TOKEN)}
     assert data["config"]["counter:token"] == {"secure": "test-engine:withheld"}
+
+
+def test_the_ledger_lists_what_the_engine_leaves_out_in_the_docstrings_words() -> None:
+    """docs/engine-fidelity.md and the engine's docstring say the same about what is left out."""
+    import pulumi_metal_reset.testing.engine as engine_module
+
+    docstring = engine_module.__doc__ or ""
+    marker = "What the test engine leaves out:"
+    in_code = docstring.split(marker, 1)[1].strip()
+    ledger = Path(__file__).resolve().parents[2] / "docs" / "engine-fidelity.md"
+    in_docs = ledger.read_text().split("## What the test engine leaves out", 1)[1].strip()
+    assert in_docs == in_code
