@@ -18,10 +18,14 @@ from ._records import ROOT_STACK_TYPE, Diagnostic, Goal, LogEntry, Step, urn_typ
 from ._state import ResourceState
 from ._wire import PropertyMap
 
-#: Called after Check with the resource's goal, URN and checked inputs; returns the inputs to use
-#: (a policy pack's remediation may change them). The seam for per-resource policy analysis.
+#: Called after a resource's Check (and the plan check), where the engine calls each policy
+#: pack's Remediate then Analyze (``continueStepsFromImport``), with the goal, the URN and the
+#: checked inputs; returns the inputs to go on with (a remediation may change them). To report a
+#: violation call ``d.error(urn, message)`` (or ``d.warning``); to stop the resource, as a
+#: mandatory violation does, also raise ``StepFailed(urn)``.
 ResourceHook = Callable[["Deployment", Goal, str, PropertyMap], PropertyMap]
-#: Called once at the end of a successful run with the new state (``AnalyzeStack``'s seam).
+#: Called once after the program and the deletes, when no error was reported, with the new
+#: state: where the engine calls AnalyzeStack (``deploymentExecutor.Execute``).
 StackHook = Callable[["Deployment", list[ResourceState]], None]
 
 
@@ -139,6 +143,11 @@ class Deployment:
         if "$" not in target:
             message += " Did you forget to escape $ in your shell?"
         self.error("", message)
+
+    def warning(self, urn: str, message: str) -> None:
+        """Record a warning diagnostic."""
+        with self.lock:
+            self.diagnostics.append(Diagnostic("warning", message, urn))
 
     def info(self, urn: str, message: str) -> None:
         """Record an info diagnostic."""

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ._deletes import generate_deletes
-from ._deployment import Deployment, RunOptions
+from ._deployment import Deployment, ResourceHook, RunOptions, StackHook
 from ._export import export_deployment
 from ._plan import read_plan, write_plan
 from ._program import run_program
@@ -110,6 +110,10 @@ class TestEngine:
             secret_keys.add(self.project.qualify(key))
         self.config: dict[str, str] = merged
         self.secret_keys: frozenset[str] = frozenset(secret_keys)
+        #: The seams for policy packs: called after each resource's Check (Remediate/Analyze)
+        #: and once at the end of a run that succeeded (AnalyzeStack); see :mod:`._deployment`.
+        self.resource_hooks: list[ResourceHook] = []
+        self.stack_hooks: list[StackHook] = []
 
     # -- public operations --------------------------------------------------------------------
 
@@ -255,6 +259,8 @@ class TestEngine:
             targets=None if targets is None else frozenset(targets),
             replace_targets=frozenset(replace),
             refresh=refresh,
+            resource_hooks=list(self.resource_hooks),
+            stack_hooks=list(self.stack_hooks),
         )
 
     def _program_env(self) -> dict[str, str]:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pulumi_metal_reset.testing import Secret, TestEngine, assert_secret_only
+from pulumi_metal_reset.testing._deployment import Deployment
+from pulumi_metal_reset.testing._records import Goal
+from pulumi_metal_reset.testing._state import ResourceState
 from tests.wire import SECRET_KEY, SECRET_SIG
 
 from .conftest import TOKEN, CounterProject, raised
@@ -151,3 +155,28 @@ def test_the_ledger_lists_what_the_engine_leaves_out_in_the_docstrings_words() -
     ledger = Path(__file__).resolve().parents[2] / "docs" / "engine-fidelity.md"
     in_docs = ledger.read_text().split("## What the test engine leaves out", 1)[1].strip()
     assert in_docs == in_code
+
+
+def test_policy_seams_see_checked_inputs_and_the_final_state(counter: CounterProject) -> None:
+    """The hooks a policy pack plugs into: one after each Check (its returned inputs are used,
+    as a remediation's are), one at the end of a run that succeeded."""
+    engine = counter.engine(with_b="false")
+    seen: list[tuple[str, str]] = []
+    finals: list[list[str]] = []
+
+    def remediate(d: Deployment, goal: Goal, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        seen.append((urn, str(inputs.get("label"))))
+        return {**inputs, "label": "remediated"} if goal.custom else inputs
+
+    def analyze_stack(d: Deployment, resources: list[ResourceState]) -> None:
+        finals.append([r.name for r in resources])
+
+    engine.resource_hooks.append(remediate)
+    engine.stack_hooks.append(analyze_stack)
+    result = engine.up()
+
+    assert result.ok, result.error
+    assert (URN_A, "one") in seen
+    create = next(c for c in counter.calls() if c["call"] == "create")
+    assert create["props"]["label"] == "remediated"
+    assert finals == [["counter-dev", "a"]]
