@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from pulumi_metal_reset import schedule
 from pulumi_metal_reset.emulator import DEV_USER
 from pulumi_metal_reset.testing import Secret, assert_secret_only
 from pulumi_metal_reset.testing.faketime import faketime_env
@@ -145,3 +146,21 @@ def test_targets_leave_the_other_token_alone(tokens: TokenStack) -> None:
 
     assert rest.ops() == {"ops": "same", "ci": "update"}
     assert tokens.api_calls() == ["DELETE"]
+
+
+@pytest.mark.faketime
+def test_a_due_rotation_shows_old_and_new_slot_in_the_diff_view(tokens: TokenStack) -> None:
+    """``render(diff=True)`` as ``pulumi preview --diff``: the due rotation is the checked input
+    ``rotation_slot`` moving one period, shown with its old and new value."""
+    first = tokens.engine(rotateEvery="30d").up()
+    assert first.ok, first.error
+    old_slot = str(first.outputs["rotationSlot"])
+    new_slot = schedule.format_timestamp(schedule.parse_timestamp(old_slot) + 30 * 86400)
+
+    preview = tokens.engine(faketime_env("+31d"), rotateEvery="30d").preview()
+    text = preview.render(diff=True)
+
+    assert preview.ok, preview.error
+    assert f'      ~ rotation_slot    : "{old_slot}" => "{new_slot}"\n' in text
+    assert "    ~ pulumi-python:dynamic/metal:PasswordResetToken: (update)\n" in text
+    assert tokens.api_calls() == ["POST", "POST"]
