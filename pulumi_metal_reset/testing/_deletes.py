@@ -130,7 +130,7 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
             blocked |= _dependencies_of(d, res)
         if not replacing:
             step = state_step(d, "delete", res, old=res)
-            step.error = message
+            step.error, step.failed = message, message is not None
             d.add_step(step)
         if message is not None:
             remaining.append(leftover(res, replacing))

@@ -88,7 +88,7 @@ def summary_text(steps: Sequence[Step], dry_run: bool, errored: int) -> str:
     """``renderSummaryEvent``: counts per op, changes and unchanged, errored resources."""
     counts: dict[str, int] = {}
     for step in steps:
-        if step.op == "refresh" or (step.error and step.op != "same"):
+        if step.op == "refresh" or step.failed:
             continue
         counts[step.op] = counts.get(step.op, 0) + 1
     lines = ["Resources:"]

@@ -31,7 +31,7 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
     except ProviderError as exc:
         d.error(old.urn, str(exc))
         d.mark_failed()
-        step.error = str(exc)
+        step.error, step.failed = str(exc), True
         return old, step
     if not read.id:
         step.op, step.new = "delete", None
@@ -47,7 +47,7 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
     except ProviderError as exc:
         d.error(old.urn, str(exc))
         d.mark_failed()
-        step.error = str(exc)
+        step.error, step.failed = str(exc), True
         return old, step
     changes = answer.changes
     keys = list(answer.changed_keys)
@@ -96,7 +96,7 @@ def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceS
     when it failed (its diagnostic recorded)."""
     step = Step(urn, type_, urn.split("::")[-1], "import")
     if urn in d.olds:
-        step.error = f"resource '{urn}' already exists"
+        step.error, step.failed = f"resource '{urn}' already exists", True
         d.error(urn, step.error)
         d.add_step(step)
         return None
@@ -105,7 +105,7 @@ def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceS
     except ProviderError as exc:
         d.error(urn, str(exc))
         d.mark_failed()
-        step.error = str(exc)
+        step.error, step.failed = str(exc), True
         d.add_step(step)
         return None
     message: str | None = None
@@ -119,7 +119,7 @@ def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceS
         )
     if message is not None:
         d.error(urn, message)
-        step.error = message
+        step.error, step.failed = message, True
         d.add_step(step)
         return None
     new = ResourceState(

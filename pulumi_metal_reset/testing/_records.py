@@ -29,8 +29,11 @@ class Step:
     diff_marks: list[str] = field(default_factory=list)
     #: The resource's (planned) outputs; secrets as ``Secret``, unknowns as ``UNKNOWN``.
     outputs: dict[str, Any] = field(default_factory=dict)
-    #: Why the step failed, as the CLI words it, when it did.
+    #: The error reported for this resource, as the CLI words it, when there was one.
     error: str | None = None
+    #: True when the step itself failed; False when it ran and an error was only reported
+    #: about it (a preview's refused replace of a protected resource still counts as a replace).
+    failed: bool = field(default=False, repr=False)
     #: Keys the diff reported as changed (the engine's own input diff on DIFF_UNKNOWN; the
     #: dynamic-provider server reports none); they narrow ``[diff: ...]`` and ``--diff``.
     reported_keys: list[str] = field(default_factory=list, repr=False)

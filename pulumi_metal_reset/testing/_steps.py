@@ -67,7 +67,7 @@ def register(d: Deployment, goal: Goal) -> Registered:
             d.bailed = True
             if old is not None and urn not in d.registered:
                 d.registered[urn] = old  # a failed resource keeps its old state
-        step.error = _last_error(d, urn)
+        step.error, step.failed = _last_error(d, urn), True
         d.add_step(step)
         raise
 

@@ -372,7 +372,7 @@ class TestEngine:
         anything (``backenderr.NoChangesExpectedError``)."""
         if not expected or not result.ok:
             return result
-        if all(step.op in _NOT_CHANGES or step.error for step in result.steps):
+        if all(step.op in _NOT_CHANGES or step.failed for step in result.steps):
             return result
         message = f"no changes were expected for {operation} but changes were proposed"
         result.ok = False

@@ -180,3 +180,27 @@ def test_policy_seams_see_checked_inputs_and_the_final_state(counter: CounterPro
     create = next(c for c in counter.calls() if c["call"] == "create")
     assert create["props"]["label"] == "remediated"
     assert finals == [["counter-dev", "a"]]
+
+
+def test_a_refused_replace_renders_as_the_cli_does(counter: CounterProject) -> None:
+    """As the engine's own lifecycle test output (TestProtect, step 1) shows it: the error under
+    the resource, ``preview failed`` under the stack, the replace still counted."""
+    counter.engine(protect="true", with_b="false").up()
+
+    text = counter.engine(protect="true", with_b="false", slot="2").preview().render()
+
+    assert (
+        "Diagnostics:\n"
+        f"  {COUNTER} (a):\n"
+        f'    error: unable to replace resource "{URN_A}"\n'
+        "    as it is currently marked for protection. To unprotect the resource, remove the "
+        "`protect` flag from the resource in your Pulumi program and run `pulumi up`\n"
+        "\n"
+        "  pulumi:pulumi:Stack (counter-dev):\n"
+        "    error: preview failed\n"
+        "\n"
+        "Resources:\n"
+        "    +-1 to replace\n"
+        "    1 unchanged\n"
+        "    2 errored\n"
+    ) in text
