@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from ._deployment import Deployment
-from ._plan import PlanViolation
+from ._plan import PlanViolation, ResourcePlan
 from ._provider import ProviderError
 from ._records import Step
 from ._state import ResourceState
@@ -100,6 +100,8 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
         return _state(d, undone)
     try:
         for res, replacing in deletes:
+            if d.options.generate_plan and res.urn not in d.new_plans:
+                d.new_plans[res.urn] = ResourcePlan()  # a delete: a plan with no goal
             d.validate_ops(res.urn, ["delete-replaced" if replacing else "delete"])
     except PlanViolation as violation:
         d.error("", str(violation))

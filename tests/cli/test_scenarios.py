@@ -204,6 +204,23 @@ def test_a_saved_plan_holds_an_unchanged_up(stack: Backend, tmp_path: Path) -> N
     assert stack.mutations() == [("create", "a")]
 
 
+def test_a_plan_holds_deletes(stack: Backend, tmp_path: Path) -> None:
+    """``GenerateDeletes``: a preview plans the delete of a removed resource (a plan with no
+    goal); the up under the plan performs it."""
+    stack.run("up", {})
+    plan = tmp_path / "plan.json"
+
+    preview = stack.run("preview", NO_B, save_plan=plan)
+    up = stack.run("up", NO_B, plan=plan)
+
+    assert preview.ok, preview.text
+    planned = json.loads(plan.read_text())["resourcePlans"][URN_B]
+    assert planned["steps"] == ["delete"]
+    assert "goal" not in planned
+    assert up.ok, up.text
+    assert stack.mutations()[-1] == ("delete", "b")
+
+
 def test_an_input_the_plan_did_not_expect_violates_it(stack: Backend, tmp_path: Path) -> None:
     """``checkDiff`` / ``MakeError``: ``resource <urn> violates plan: properties changed:
     ++label[{one}!={two}]``; nothing is created."""
