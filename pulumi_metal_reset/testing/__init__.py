@@ -18,14 +18,14 @@ _LAZY = {
     "Step": "pulumi_metal_reset.testing.engine",
     "Secret": "pulumi_metal_reset.testing.engine",
     "UNKNOWN": "pulumi_metal_reset.testing.engine",
-    "assert_secret_only": "pulumi_metal_reset.testing.secrets",
+    "assert_secret_only": "pulumi_metal_reset.testing.assertions",
 }
 
 __all__ = ["UNKNOWN", "RunResult", "Secret", "Step", "TestEngine", "assert_secret_only"]
 
 if TYPE_CHECKING:
+    from pulumi_metal_reset.testing.assertions import assert_secret_only
     from pulumi_metal_reset.testing.engine import UNKNOWN, RunResult, Secret, Step, TestEngine
-    from pulumi_metal_reset.testing.secrets import assert_secret_only
 
 
 def __getattr__(name: str) -> Any:
