@@ -204,40 +204,6 @@ def test_duplicate_urn_and_logged_errors_fail_the_run(counter: CounterProject) -
     assert logged.error == "quota exceeded"
 
 
-def test_delete_before_replace_deletes_first(counter: CounterProject) -> None:
-    """deleteBeforeReplace (resource option): the old resource goes before the new one exists."""
-    counter.engine(dbr="true").up()
-
-    result = counter.engine(dbr="true", slot="2").up()
-
-    assert result.ok, result.error
-    assert counter.mutations()[2:] == [("delete", "a"), ("create", "a"), ("update", "b")]
-
-
-def test_failed_run_after_a_replace_keeps_the_old_resource_for_later_deletion(
-    counter: CounterProject,
-) -> None:
-    """As the real engine: a failed update deletes nothing; the replaced resource stays in state
-    marked for deletion and goes at the end of the next successful update."""
-    counter.engine().up()
-
-    failed = counter.engine(slot="2", explode_in="b", explode="update").up()
-
-    assert not failed.ok
-    assert failed.error is not None
-    assert raised(failed.error, "RuntimeError", "the counter service refused the update")
-    assert counter.mutations()[2:] == [("create", "a")]
-    pending = [(r["id"], r["delete"]) for r in counter.state()["resources"] if r["custom"]]
-    assert sorted(pending) == [("a-1", True), ("a-3", False), ("b-2", False)]
-
-    result = counter.engine(slot="2").up()
-
-    assert result.ok, result.error
-    assert counter.mutations()[3:] == [("update", "b"), ("delete", "a")]
-    assert counter.calls()[-1]["id"] == "a-1"
-    assert all(not r["delete"] for r in counter.state()["resources"])
-
-
 def test_resource_removed_from_program_is_deleted(counter: CounterProject) -> None:
     """A resource in state that the program no longer registers: preview shows delete without
     calling Delete; up calls Delete with the old outputs and drops it from state."""
