@@ -8,6 +8,7 @@ which runs on this engine and on the real CLI. What is real here is described in
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,21 @@ def test_a_refused_replace_renders_as_the_cli_does(counter: CounterProject) -> N
         "    1 unchanged\n"
         "    2 errored\n"
     ) in text
+
+
+def test_every_test_the_ledger_names_exists() -> None:
+    """Each ``file.py::test`` (or ``::test`` after one) in docs/engine-fidelity.md is a test."""
+    root = Path(__file__).resolve().parents[2]
+    ledger = (root / "docs" / "engine-fidelity.md").read_text()
+    defined = {
+        path.name: set(re.findall(r"^def (test_\w+)", path.read_text(), flags=re.M))
+        for folder in ("engine", "cli")
+        for path in (root / "tests" / folder).glob("test_*.py")
+    }
+    missing = []
+    current = ""
+    for file, name in re.findall(r"`(?:(?:tests/\w+/)?(test_\w+\.py))?::(test_\w+)`", ledger):
+        current = file or current
+        if name not in defined.get(current, set()):
+            missing.append(f"{current}::{name}")
+    assert missing == []
