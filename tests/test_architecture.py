@@ -187,3 +187,60 @@ def test_testing_exports_resolve() -> None:
     assert set(testing.__all__) == set(testing._LAZY)
     for name in testing.__all__:
         assert getattr(testing, name) is not None
+
+
+TESTING = PACKAGE / "testing"
+# The test engine stands in for Pulumi's engine: it knows nothing of this package's product.
+TESTING_ENGINE_MODULES = sorted(
+    p.stem for p in TESTING.glob("*.py") if p.stem not in ("__init__", "fixtures", "faketime")
+)
+
+
+def _relative_imports(path: Path) -> set[str]:
+    """Sibling modules a testing module imports (``from . import x``, ``from ._y import z``),
+    TYPE_CHECKING blocks included."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "pulumi_metal_reset.testing."
+        ):
+            found.add((node.module or "").split(".")[2])
+    return found
+
+
+@pytest.mark.parametrize("module", TESTING_ENGINE_MODULES)
+def test_test_engine_imports_no_product_module(module: str) -> None:
+    ours = {
+        name.split(".")[1]
+        for name in _imports(TESTING / f"{module}.py")
+        if name.startswith("pulumi_metal_reset.")
+    }
+    assert ours <= {"testing"}, f"testing/{module} imports {ours - {'testing'}}"
+
+
+def test_testing_modules_form_no_import_circle() -> None:
+    graph = {p.stem: _relative_imports(p) for p in TESTING.glob("*.py")}
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        if state.get(module) == "done":
+            return
+        assert state.get(module) != "open", f"import circle: {' -> '.join([*path, module])}"
+        state[module] = "open"
+        for target in sorted(graph.get(module, ())):
+            if target in graph:
+                visit(target, [*path, module])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+@pytest.mark.parametrize("path", sorted(TESTING.glob("*.py")), ids=lambda p: p.name)
+def test_testing_modules_stay_small(path: Path) -> None:
+    assert len(path.read_text().splitlines()) <= 400, f"{path.name}: split it by concern"

@@ -2,7 +2,9 @@
 
 The test engine runs a Pulumi program through the real Python SDK and the real dynamic-provider
 server. It is a test harness, never a way to deploy: it keeps state in a plain JSON file.
-Names load lazily, so importing the fixtures does not start gRPC.
+Names load lazily, so importing the fixtures does not start gRPC. Everything else lives in its
+module: ``pulumi_metal_reset.testing.engine`` (``ProjectError``, ``LogEntry``),
+``.provider_server`` (``ProviderServer``), ``.faketime`` (``faketime_env``).
 """
 
 from __future__ import annotations
@@ -16,40 +18,14 @@ _LAZY = {
     "Step": "pulumi_metal_reset.testing.engine",
     "Secret": "pulumi_metal_reset.testing.engine",
     "UNKNOWN": "pulumi_metal_reset.testing.engine",
-    "LogEntry": "pulumi_metal_reset.testing.engine",
-    "ProjectError": "pulumi_metal_reset.testing.engine",
-    "ProviderServer": "pulumi_metal_reset.testing.provider_server",
-    "ProviderServerError": "pulumi_metal_reset.testing.provider_server",
-    "faketime_env": "pulumi_metal_reset.testing.faketime",
-    "find_libfaketime": "pulumi_metal_reset.testing.faketime",
+    "assert_secret_only": "pulumi_metal_reset.testing.assertions",
 }
 
-__all__ = [
-    "UNKNOWN",
-    "LogEntry",
-    "ProjectError",
-    "ProviderServer",
-    "ProviderServerError",
-    "RunResult",
-    "Secret",
-    "Step",
-    "TestEngine",
-    "faketime_env",
-    "find_libfaketime",
-]
+__all__ = ["UNKNOWN", "RunResult", "Secret", "Step", "TestEngine", "assert_secret_only"]
 
 if TYPE_CHECKING:
-    from pulumi_metal_reset.testing.engine import (
-        UNKNOWN,
-        LogEntry,
-        ProjectError,
-        RunResult,
-        Secret,
-        Step,
-        TestEngine,
-    )
-    from pulumi_metal_reset.testing.faketime import faketime_env, find_libfaketime
-    from pulumi_metal_reset.testing.provider_server import ProviderServer, ProviderServerError
+    from pulumi_metal_reset.testing.assertions import assert_secret_only
+    from pulumi_metal_reset.testing.engine import UNKNOWN, RunResult, Secret, Step, TestEngine
 
 
 def __getattr__(name: str) -> Any:

@@ -1,26 +1,35 @@
 """The test engine's state file: plain JSON, NOT encrypted (secrets stay wrapped, in clear text).
 
-The real engine keeps a checkpoint with encrypted secrets in a backend. This file keeps the same
-facts a test needs between runs: per resource its URN, type, ID, checked inputs and outputs (secret
-values kept in their wire wrapper so secret-ness survives), plus the stack outputs.
+The real engine keeps a checkpoint with encrypted secrets in a backend. This file keeps the facts a
+test needs between runs: per resource the fields of the engine's ``resource.State`` that change
+what the next run does (URN, type, ID, checked inputs, outputs, parent, protect, retainOnDelete,
+pending deletes and replacements, dependencies and the options the display and export show), plus
+the stack outputs. Secret values keep their wire wrapper so secret-ness survives; reprs mask them.
+
+Because the file holds secrets in clear, its default home is outside the program's source tree:
+``<system temp>/pulumi-metal-reset-test-state/<hash of the program dir>/<stack>.json``, in a
+directory only the current user can read (:func:`default_state_path`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ._wire import PropertyMap
+from ._wire import PropertyMap, to_display
 
 STATE_VERSION = 1
+STATE_DIR_NAME = "pulumi-metal-reset-test-state"
 
 
-@dataclass
+@dataclass(repr=False)
 class ResourceState:
-    """One resource as recorded in state."""
+    """One resource as recorded in state (the engine's ``resource.State``, reduced)."""
 
     urn: str
     type: str
@@ -29,46 +38,50 @@ class ResourceState:
     parent: str = ""
     inputs: PropertyMap = field(default_factory=dict)
     outputs: PropertyMap = field(default_factory=dict)
-    delete_before_replace: bool = False
+    protect: bool = False
+    retain_on_delete: bool = False
     #: A replaced resource whose delete has not happened yet (deleted by the next successful up).
     delete: bool = False
+    #: Deleted by a delete-before-replace whose create has not happened yet.
+    pending_replacement: bool = False
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    import_id: str = ""
 
     @property
     def name(self) -> str:
         """The resource name: the last URN segment."""
         return self.urn.split("::")[-1]
 
+    def all_dependencies(self) -> list[str]:
+        """Parent, dependencies and property dependencies (``GetAllDependencies``), no repeats."""
+        found = [self.parent] if self.parent else []
+        found += self.dependencies
+        for urns in self.property_dependencies.values():
+            found += urns
+        return list(dict.fromkeys(found))
+
+    def __repr__(self) -> str:
+        return (
+            f"ResourceState(urn={self.urn!r}, id={self.id!r}, inputs={to_display(self.inputs)!r}, "
+            f"outputs={to_display(self.outputs)!r}, protect={self.protect}, delete={self.delete})"
+        )
+
     def to_json(self) -> dict[str, Any]:
         """JSON form for the state file."""
-        return {
-            "urn": self.urn,
-            "type": self.type,
-            "custom": self.custom,
-            "id": self.id,
-            "parent": self.parent,
-            "inputs": self.inputs,
-            "outputs": self.outputs,
-            "delete_before_replace": self.delete_before_replace,
-            "delete": self.delete,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ResourceState:
-        """Read one entry of the state file."""
-        return cls(
-            urn=str(data["urn"]),
-            type=str(data["type"]),
-            custom=bool(data.get("custom", False)),
-            id=str(data.get("id", "")),
-            parent=str(data.get("parent", "")),
-            inputs=dict(data.get("inputs") or {}),
-            outputs=dict(data.get("outputs") or {}),
-            delete_before_replace=bool(data.get("delete_before_replace", False)),
-            delete=bool(data.get("delete", False)),
-        )
+        """Read one entry of the state file (fields added later default)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
-@dataclass
+@dataclass(repr=False)
 class StackState:
     """Everything kept between runs of one stack."""
 
@@ -76,6 +89,19 @@ class StackState:
     stack: str
     resources: list[ResourceState] = field(default_factory=list)
     outputs: PropertyMap = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"StackState(project={self.project!r}, stack={self.stack!r}, "
+            f"resources={self.resources!r}, outputs={to_display(self.outputs)!r})"
+        )
+
+    def resource(self, name: str) -> ResourceState:
+        """The live resource named ``name`` (KeyError when there is none)."""
+        for res in self.resources:
+            if res.name == name and not res.delete:
+                return res
+        raise KeyError(f"no resource named {name!r} in state")
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for the state file."""
@@ -87,6 +113,13 @@ class StackState:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
         }
+
+
+def default_state_path(program_dir: Path, stack: str) -> Path:
+    """Where a stack's state lives unless the test says otherwise: under the system temp dir,
+    keyed by the program directory, never inside the program's source tree."""
+    key = hashlib.sha256(str(Path(program_dir).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / STATE_DIR_NAME / key / f"{stack}.json"
 
 
 def load_state(path: Path, project: str, stack: str) -> StackState:
@@ -105,8 +138,11 @@ def load_state(path: Path, project: str, stack: str) -> StackState:
 
 
 def save_state(path: Path, state: StackState) -> None:
-    """Write the state atomically (rename over the old file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the state atomically (rename over the old file), readable by this user only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    text = json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     os.replace(tmp, path)

@@ -68,6 +68,11 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
 
 
+def is_unknown(value: Any) -> bool:
+    """True for the wire's unknown sentinel."""
+    return isinstance(value, str) and value == UNKNOWN_SENTINEL
+
+
 def make_secret(value: Any) -> Any:
     """Wrap a value as a secret (idempotent)."""
     return value if is_secret(value) else {SIG_KEY: SECRET_SIG, "value": value}
@@ -95,22 +100,12 @@ def contains_secrets(value: Any) -> bool:
     return False
 
 
-def contains_unknowns(value: Any) -> bool:
-    """True when the unknown sentinel appears anywhere in the value."""
-    if value == UNKNOWN_SENTINEL:
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknowns(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknowns(v) for v in value)
-    return False
-
-
 def annotate_secrets(outs: PropertyMap, ins: Mapping[str, Any]) -> PropertyMap:
     """Mark outputs secret where the input of the same name held a secret.
 
-    Mirrors the engine's ``annotateSecrets``: objects present on both sides are walked into, so
-    one secret field does not taint a whole object; anything else becomes secret as a whole.
+    Mirrors the provider plugin's ``annotateSecrets`` (for providers that answer
+    acceptSecrets=false): objects present on both sides are walked into, so one secret field does
+    not taint a whole object; anything else becomes secret as a whole.
     """
     result = dict(outs)
     for key, in_value in ins.items():
@@ -162,7 +157,7 @@ def to_display(value: Any) -> Any:
     """Wire form to test-result form: secrets as :class:`Secret`, unknowns as :data:`UNKNOWN`."""
     if is_secret(value):
         return Secret(to_display(value.get("value")))
-    if value == UNKNOWN_SENTINEL:
+    if is_unknown(value):
         return UNKNOWN
     if isinstance(value, dict):
         return {k: to_display(v) for k, v in value.items()}
@@ -171,34 +166,57 @@ def to_display(value: Any) -> Any:
     return value
 
 
-def go_format(value: Any) -> str:
-    """Format a wire value the way the CLI's ``%v`` of a PropertyValue prints it, secrets masked."""
+def go_number(value: float) -> str:
+    """A float64 as Go's ``%v`` prints it: shortest digits, ``%e`` form below 1e-4 and from 1e6."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    text = repr(abs(value))  # the shortest digits that round-trip, as Go's strconv picks them
+    mantissa, _, power = text.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0").rstrip("0") or "0"
+    if whole.strip("0"):
+        point = len(whole.lstrip("0")) + int(power or 0)
+    else:
+        point = int(power or 0) - (len(fraction) - len(fraction.lstrip("0")))
+    exponent = point - 1
+    if exponent < -4 or exponent >= 6:  # strconv's 'g' with the shortest precision uses 6
+        head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{head}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def _go_v(value: Any) -> str:
+    """Go's ``%v`` of a PropertyValue's underlying ``V`` (nested values print via String())."""
     if is_secret(value):
-        return "[secret]"
-    if value == UNKNOWN_SENTINEL:
-        return "output<string>"
+        return "&{" + go_string(value.get("value")) + "}"
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return str(int(value))
-        return repr(value)
+    if isinstance(value, (int, float)):
+        return go_number(float(value))
     if isinstance(value, list):
-        return "[" + " ".join(go_format(v) for v in value) + "]"
+        return "[" + " ".join(go_string(v) for v in value) + "]"
     if isinstance(value, dict):
-        inner = " ".join(f"{k}:{go_format(value[k])}" for k in sorted(value))
-        return "map[" + inner + "]"
+        return "map[" + " ".join(f"{k}:{go_string(value[k])}" for k in sorted(value)) + "]"
     return str(value)
 
 
-def changed_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """Top-level keys whose value differs, ignoring secret-ness and hiding ``__`` keys."""
-    keys = sorted(set(olds) | set(news))
-    return [
-        k
-        for k in keys
-        if not k.startswith("__")
-        and (k not in olds or k not in news or strip_secrets(olds[k]) != strip_secrets(news[k]))
-    ]
+def go_string(value: Any) -> str:
+    """A wire value as the engine's ``PropertyValue.String()`` prints it (``{bar}``, ``{42}``).
+
+    This is what the CLI shows in a Check failure (``%v`` of the property) and in a plan
+    violation. A secret prints its value, as the engine does (``{&{{value}}}``).
+    """
+    if is_unknown(value):
+        return "output<string>{}"
+    return "{" + _go_v(value) + "}"

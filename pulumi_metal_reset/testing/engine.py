@@ -1,244 +1,68 @@
-"""A small TEST engine: runs a Pulumi Python program the way ``pulumi preview/up/destroy`` do.
+"""A small TEST engine: runs a Pulumi Python program the way the ``pulumi`` CLI does.
 
 The Pulumi CLI (a Go binary) is not available everywhere we test, so this module stands in for
 the CLI, the Go engine and the language host, and nothing else:
 
 * the program runs in a child process through the real Python SDK (``pulumi.runtime``), started
   like the language host's exec script starts it (:mod:`._run_program`);
-* the SDK talks real gRPC to a ResourceMonitor and Engine served here (:mod:`._deployment`);
+* the SDK talks real gRPC to a ResourceMonitor and Engine served here (:mod:`._services`);
 * dynamic resources go to the real ``python -u -m pulumi.dynamic`` server (:class:`ProviderServer`),
-  with the calls, secret stripping and "olds" the real engine uses.
+  with the calls, secret stripping and "olds" the real engine uses (:mod:`._provider`), and the
+  engine's step rules (:mod:`._steps`, :mod:`._deployment`, :mod:`._plan`, :mod:`._reads`).
 
-It is a test harness, never a way to deploy: state is a plain JSON file (secrets in clear text),
-only Python dynamic providers are supported, there is no refresh, import, targeting or plan
-file, deletes follow reverse registration order instead of a dependency graph, and a failed step
-does not cancel independent steps (like ``--continue-on-error``, so runs stay deterministic).
+What the test engine leaves out:
+
+- It is a test harness, never a way to deploy: state is a plain JSON file with secrets in clear
+  text, kept outside the program's directory unless ``state_path`` says otherwise.
+- Only Python dynamic providers are supported; the default provider resource is not kept in
+  state (an export adds it) and explicit providers, aliases, custom timeouts, transforms,
+  resource hooks, ``replace_with``/``deleted_with``, ``--target-dependents``, ``--exclude`` and
+  the ``import`` resource option are not modelled.
+- ``up``, ``refresh`` and ``destroy`` run as with ``--yes --skip-preview``: the preview pass the
+  CLI runs first is skipped, except for ``up(plan=...)`` and ``up(strict=True)``, whose preview
+  is part of the plan check.
+- Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
+  does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
+  stay deterministic.
+- Text output is the CLI's Diagnostics, Outputs and Resources sections and its ``--diff``
+  rendering, without colours and without the progress table's live rows or the duration.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Mapping
-from concurrent import futures
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import grpc
-import yaml
-from pulumi.runtime.proto import engine_pb2_grpc, resource_pb2_grpc
-
-from . import _run_program
-from ._deployment import (
-    ROOT_STACK_TYPE,
-    Deployment,
-    EngineServicer,
-    LogEntry,
-    MonitorServicer,
-    Step,
-)
-from ._state import StackState, load_state, save_state
+from ._deletes import generate_deletes
+from ._deployment import Deployment, ResourceHook, RunOptions, StackHook
+from ._export import export_deployment
+from ._plan import read_plan, write_plan
+from ._program import run_program
+from ._project import Project, ProjectError
+from ._provider import ProviderClient
+from ._reads import import_one, refresh_state
+from ._records import ROOT_STACK_TYPE, Diagnostic, Kind, LogEntry, Step
+from ._results import RunResult
+from ._state import ResourceState, StackState, default_state_path, load_state, save_state
 from ._wire import UNKNOWN, Secret, to_display
-from .provider_server import GRPC_OPTIONS, ProviderServer
+from .provider_server import ProviderServer
 
 __all__ = [
     "UNKNOWN",
     "LogEntry",
     "ProjectError",
-    "ProviderServer",
     "RunResult",
     "Secret",
     "Step",
     "TestEngine",
 ]
 
-Kind = Literal["preview", "up", "destroy"]
-
-_SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
-_HEADERS = {"preview": "Previewing update", "up": "Updating", "destroy": "Destroying"}
-_SUMMARY = {
-    "create": "to create",
-    "update": "to update",
-    "replace": "to replace",
-    "delete": "to delete",
-}
-
-
-class ProjectError(ValueError):
-    """Pulumi.yaml or Pulumi.<stack>.yaml cannot be used by the test engine."""
-
-
-@dataclass
-class RunResult:
-    """What one preview, up or destroy did, as a test would inspect it."""
-
-    kind: Kind
-    stack: str
-    ok: bool
-    #: The CLI's error text: step failures (``<type> resource '<name>': ...``) or the program's.
-    error: str | None
-    steps: list[Step]
-    #: Stack outputs; secrets as :class:`Secret`, preview unknowns as :data:`UNKNOWN`.
-    outputs: dict[str, Any]
-    logs: list[LogEntry]
-    #: ``(method, urn)`` of every call sent to the provider server, in order (Configure: urn "").
-    provider_calls: list[tuple[str, str]]
-    #: The program process's stdout and stderr.
-    program_output: str = ""
-    #: The provider process's stdout and stderr.
-    provider_output: str = ""
-    duration: float = 0.0
-
-    def step(self, name: str) -> Step:
-        """The step for the resource named ``name`` (KeyError when there is none)."""
-        for step in self.steps:
-            if step.name == name:
-                return step
-        raise KeyError(f"no step for a resource named {name!r}; steps: {self.ops()}")
-
-    def ops(self) -> dict[str, str]:
-        """Resource name -> operation, for every step except the root stack's."""
-        return {s.name: s.op for s in self.steps if s.type != ROOT_STACK_TYPE}
-
-    def provider_methods(self) -> list[str]:
-        """Just the method names of :attr:`provider_calls`."""
-        return [method for method, _ in self.provider_calls]
-
-    def format_plan(self) -> str:
-        """The steps like the CLI prints them (unchanged resources folded into the summary)."""
-        lines = [f"{_HEADERS[self.kind]} ({self.stack}):"]
-        for step in self.steps:
-            if step.op == "same":
-                continue
-            line = f"    {_SYMBOLS[step.op]:<2} {step.type}  {step.name}  {step.op}"
-            if step.diff_marks:
-                line += f"  [diff: {','.join(step.diff_marks)}]"
-            if step.error:
-                line += "  **failed**"
-            lines.append(line)
-        return "\n".join(lines)
-
-    def format_outputs(self) -> str:
-        """The stack outputs like the CLI prints them, secrets as ``[secret]``."""
-        if not self.outputs:
-            return ""
-        lines = ["Outputs:"]
-        for key in sorted(self.outputs):
-            lines.append(f"    {key}: {_render_value(self.outputs[key])}")
-        return "\n".join(lines)
-
-    def render(self) -> str:
-        """Plan, outputs, resource summary and diagnostics as one text, secrets masked."""
-        parts = [self.format_plan()]
-        if self.outputs:
-            parts.append(self.format_outputs())
-        counts: dict[str, int] = {}
-        for step in self.steps:
-            counts[step.op] = counts.get(step.op, 0) + 1
-        summary = ["Resources:"]
-        summary += [
-            f"    {_SYMBOLS[op]} {counts[op]} {_SUMMARY[op]}" for op in _SUMMARY if op in counts
-        ]
-        if counts.get("same"):
-            summary.append(f"    {counts['same']} unchanged")
-        parts.append("\n".join(summary))
-        if self.error:
-            body = "\n".join("    " + line for line in self.error.splitlines())
-            parts.append("Diagnostics:\n" + body)
-        return "\n\n".join(parts) + "\n"
-
-
-def _render_value(value: Any) -> str:
-    if isinstance(value, (Secret, type(UNKNOWN))):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_render_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{k}: {_render_value(v)}" for k, v in sorted(value.items()))
-        return "{" + inner + "}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return json.dumps(value)
-
-
-def _config_string(value: Any) -> str:
-    """Config values reach programs and providers as strings; objects as JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value)
-
-
-@dataclass(frozen=True)
-class Project:
-    """What the test engine takes from Pulumi.yaml."""
-
-    name: str
-    root: Path
-    #: The program's working directory (the ``main`` folder, or the project root).
-    pwd: Path
-    #: What the exec script runs: a directory holding ``__main__.py``, or a file.
-    program: Path
-
-    @classmethod
-    def load(cls, program_dir: Path) -> Project:
-        """Read Pulumi.yaml the way the CLI resolves ``runtime`` and ``main``."""
-        root = Path(program_dir).resolve()
-        path = root / "Pulumi.yaml"
-        if not path.exists():
-            raise ProjectError(f"no Pulumi.yaml in {root}")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-            raise ProjectError(f"{path}: 'name' is required")
-        runtime = data.get("runtime")
-        runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
-        if runtime_name != "python":
-            raise ProjectError(f"{path}: runtime {runtime_name!r} is not 'python'")
-        main = data.get("main")
-        pwd, program = root, root
-        if main is not None:
-            program = (root / str(main)).resolve()
-            if not program.is_relative_to(root):
-                raise ProjectError(f"{path}: 'main' must be inside the project directory")
-            if program.is_dir():
-                pwd = program
-            elif not program.exists():
-                raise ProjectError(f"{path}: 'main' {main!r} does not exist")
-        if program.is_dir() and not (program / "__main__.py").exists():
-            raise ProjectError(f"no __main__.py in {program}")
-        return cls(name=data["name"], root=root, pwd=pwd, program=program)
-
-    def stack_config(self, stack: str) -> dict[str, str]:
-        """Plain values from Pulumi.<stack>.yaml ``config:``, keys namespaced."""
-        path = self.root / f"Pulumi.{stack}.yaml"
-        if not path.exists():
-            return {}
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        config = data.get("config") or {}
-        if not isinstance(config, dict):
-            raise ProjectError(f"{path}: 'config' must be a mapping")
-        result = {}
-        for key, value in config.items():
-            if isinstance(value, dict) and "secure" in value:
-                raise ProjectError(
-                    f"{path}: {key}: encrypted 'secure:' values are not supported by the test "
-                    "engine; pass the value in TestEngine(secret_config=...)"
-                )
-            result[self.qualify(str(key))] = _config_string(value)
-        return result
-
-    def qualify(self, key: str) -> str:
-        """``key`` -> ``<project>:key``; namespaced keys stay as they are."""
-        return key if ":" in key else f"{self.name}:{key}"
+#: What the CLI counts as "changes" for ``--expect-no-changes`` (``engine.HasChanges``).
+_NOT_CHANGES = frozenset({"same", "refresh"})
 
 
 class TestEngine:
@@ -247,9 +71,10 @@ class TestEngine:
     A TEST engine, never a way to deploy (see the module docstring for what it leaves out).
     ``config`` and ``secret_config`` override ``Pulumi.<stack>.yaml``; keys without a namespace get
     the project's. ``provider_env`` is added to the provider process's environment (for example
-    libfaketime's ``LD_PRELOAD``/``FAKETIME``). State lives in ``state_path`` (default
-    ``<program_dir>/.pulumi-test-state/<stack>.json``), written by up and destroy, never by
-    preview; it is plain, unencrypted JSON.
+    libfaketime's ``LD_PRELOAD``/``FAKETIME``). State lives in ``state_path``; by default under
+    the system temp dir, keyed by the program directory and stack, never in the source tree. It
+    is written by up, refresh, import and destroy, never by a preview; it is plain JSON, not
+    encrypted. Create one engine per configuration: config is fixed when the engine is made.
     """
 
     __test__ = False  # not a pytest test class
@@ -274,164 +99,283 @@ class TestEngine:
         self.state_path = (
             Path(state_path)
             if state_path is not None
-            else self.project.root / ".pulumi-test-state" / f"{stack}.json"
+            else default_state_path(self.project.root, stack)
         )
         merged = self.project.stack_config(stack)
-        secret_keys = set()
         for key, value in (config or {}).items():
             merged[self.project.qualify(key)] = value
-            secret_keys.discard(self.project.qualify(key))
+        secret_keys = set()
         for key, value in (secret_config or {}).items():
             merged[self.project.qualify(key)] = value
             secret_keys.add(self.project.qualify(key))
         self.config: dict[str, str] = merged
         self.secret_keys: frozenset[str] = frozenset(secret_keys)
+        #: The seams for policy packs: called after each resource's Check (Remediate/Analyze)
+        #: and once at the end of a run that succeeded (AnalyzeStack); see :mod:`._deployment`.
+        self.resource_hooks: list[ResourceHook] = []
+        self.stack_hooks: list[StackHook] = []
 
     # -- public operations --------------------------------------------------------------------
 
-    def preview(self) -> RunResult:
-        """``pulumi preview``: Check and Diff run, nothing is created, state is not written."""
-        return self._run_program("preview")
+    def urn(self, type_token: str, name: str, *, parent_type: str = "") -> str:
+        """The URN the engine gives a resource of this stack (for ``targets`` and ``replace``)."""
+        qualified = f"{parent_type}${type_token}" if parent_type else type_token
+        return f"urn:pulumi:{self.stack}::{self.project.name}::{qualified}::{name}"
 
-    def up(self) -> RunResult:
-        """``pulumi up --yes``: run the program, apply the steps, write state."""
-        return self._run_program("up")
+    def preview(
+        self,
+        *,
+        targets: Iterable[str] | None = None,
+        replace: Iterable[str] = (),
+        refresh: bool = False,
+        save_plan: Path | None = None,
+        expect_no_changes: bool = False,
+    ) -> RunResult:
+        """``pulumi preview``: Check and Diff run, nothing changes, state is not written.
 
-    def destroy(self) -> RunResult:
-        """``pulumi destroy --yes``: delete every resource in state (reverse order)."""
+        ``save_plan`` writes the update plan (``--save-plan``) when the preview succeeds.
+        """
+        options = self._options(True, targets, replace, refresh)
+        options.generate_plan = save_plan is not None
+        result, deployment = self._run_program("preview", options)
+        result = self._expect_no_changes(result, expect_no_changes, "preview")
+        if save_plan is not None and result.ok:
+            write_plan(Path(save_plan), deployment.new_plans, self._plan_config())
+        return result
+
+    def up(
+        self,
+        *,
+        targets: Iterable[str] | None = None,
+        replace: Iterable[str] = (),
+        refresh: bool = False,
+        plan: Path | None = None,
+        strict: bool = False,
+        expect_no_changes: bool = False,
+    ) -> RunResult:
+        """``pulumi up --yes --skip-preview``, or with ``plan``/``strict`` the preview and the
+        update under one plan (``--plan``, ``--strict``). When that preview fails, its result
+        is returned (``kind == "preview"``) and nothing changes."""
+        if plan is not None or strict:
+            resource_plans = read_plan(Path(plan)) if plan is not None else None
+            options = self._options(True, targets, replace, refresh)
+            options.plan = resource_plans
+            options.generate_plan = strict
+            preview, deployment = self._run_program("preview", options)
+            if not preview.ok:
+                return preview
+            options = self._options(False, targets, replace, refresh)
+            options.plan = read_plan(Path(plan)) if plan is not None else deployment.new_plans
+            result, _ = self._run_program("up", options)
+        else:
+            result, _ = self._run_program("up", self._options(False, targets, replace, refresh))
+        return self._expect_no_changes(result, expect_no_changes, "update")
+
+    def refresh(
+        self, *, targets: Iterable[str] | None = None, expect_no_changes: bool = False
+    ) -> RunResult:
+        """``pulumi refresh --yes --skip-preview``: Read every resource and keep what it returns."""
+        options = self._options(False, targets, (), False)
         started = time.monotonic()
         state = self.load_state()
-        deployment = self._deployment(dry_run=False, state=state)
+        deployment = self._deployment(state, options)
         try:
-            remaining = deployment.destroy()
+            resources = refresh_state(deployment, as_steps=True)
         finally:
-            deployment.close()
+            deployment.provider.close()
+        new_state = StackState(self.project.name, self.stack, resources, state.outputs)
+        save_state(self.state_path, new_state)
+        result = self._result("refresh", deployment, new_state, "", started, None)
+        return self._expect_no_changes(result, expect_no_changes, "refresh")
+
+    def destroy(self) -> RunResult:
+        """``pulumi destroy --yes --skip-preview``: delete every resource in state, newest first."""
+        started = time.monotonic()
+        state = self.load_state()
+        deployment = self._deployment(state, self._options(False, None, (), False))
+        try:
+            remaining = generate_deletes(deployment, program_ok=True)
+        finally:
+            deployment.provider.close()
         outputs = state.outputs if remaining else {}
-        save_state(self.state_path, StackState(self.project.name, self.stack, remaining, outputs))
-        return self._result("destroy", deployment, outputs, "", started, program_error=None)
+        new_state = StackState(self.project.name, self.stack, remaining, outputs)
+        save_state(self.state_path, new_state)
+        return self._result("destroy", deployment, new_state, "", started, None)
+
+    def import_resource(self, type_token: str, name: str, id_: str) -> RunResult:
+        """``pulumi import <type> <name> <id> --yes``: the preview's import Read, then the import.
+
+        The Read carries the ID and no inputs and no state. The Python dynamic-provider server
+        needs the serialized provider from them, so for a dynamic resource it fails, as it does
+        under the CLI; the result then reports that preview failure.
+        """
+        state = self.load_state()
+        for dry_run in (True, False):
+            started = time.monotonic()
+            options = self._options(dry_run, None, (), False)
+            deployment = self._deployment(state, options)
+            urn = deployment.make_urn(deployment.stack_urn, type_token, name)
+            try:
+                imported = import_one(deployment, urn, type_token, id_)
+            finally:
+                deployment.provider.close()
+            if imported is None or dry_run:
+                new_state = state
+            else:
+                resources = list(state.resources)
+                if not any(r.type == ROOT_STACK_TYPE for r in resources):
+                    resources.insert(0, ResourceState(deployment.stack_urn, ROOT_STACK_TYPE, False))
+                new_state = StackState(
+                    state.project, state.stack, [*resources, imported], state.outputs
+                )
+                save_state(self.state_path, new_state)
+            result = self._result("import", deployment, new_state, "", started, None)
+            if not result.ok:
+                return result
+        return result
 
     def load_state(self) -> StackState:
         """The stack's current state (empty when there is none)."""
         return load_state(self.state_path, self.project.name, self.stack)
 
+    def export(self, path: Path | None = None, *, show_secrets: bool = False) -> dict[str, Any]:
+        """The stack as ``pulumi stack export`` prints it (written to ``path`` when given).
+
+        Secrets keep the shape of an encrypted secret with the value withheld; ``show_secrets``
+        writes them in plaintext, as ``--show-secrets`` does.
+        """
+        document = export_deployment(self.load_state(), show_secrets=show_secrets)
+        if path is not None:
+            Path(path).write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
+        return document
+
     # -- internals ----------------------------------------------------------------------------
 
-    def _deployment(self, *, dry_run: bool, state: StackState) -> Deployment:
+    def _options(
+        self, dry_run: bool, targets: Iterable[str] | None, replace: Iterable[str], refresh: bool
+    ) -> RunOptions:
+        return RunOptions(
+            dry_run=dry_run,
+            targets=None if targets is None else frozenset(targets),
+            replace_targets=frozenset(replace),
+            refresh=refresh,
+            resource_hooks=list(self.resource_hooks),
+            stack_hooks=list(self.stack_hooks),
+        )
+
+    def _program_env(self) -> dict[str, str]:
+        """The program's environment: ours, with the config as the language host passes it."""
+        env = dict(os.environ)
+        env["PULUMI_CONFIG"] = json.dumps(self.config)
+        env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(sorted(self.secret_keys))
+        return env
+
+    def _plan_config(self) -> dict[str, Any]:
+        return {
+            key: {"secure": "test-engine:withheld"} if key in self.secret_keys else value
+            for key, value in sorted(self.config.items())
+        }
+
+    def _deployment(self, state: StackState, options: RunOptions) -> Deployment:
         def factory() -> ProviderServer:
             return ProviderServer(
                 self.project.pwd, project=self.project.name, env=self.provider_env
             )
 
+        provider = ProviderClient(factory, self.config, self.secret_keys, call_timeout=self.timeout)
         return Deployment(
             project=self.project.name,
             stack=self.stack,
-            dry_run=dry_run,
-            config=self.config,
-            secret_keys=self.secret_keys,
             old_resources=state.resources,
-            provider_factory=factory,
+            old_outputs=state.outputs,
+            provider=provider,
+            options=options,
         )
 
-    def _run_program(self, kind: Kind) -> RunResult:
+    def _run_program(self, kind: Kind, options: RunOptions) -> tuple[RunResult, Deployment]:
         started = time.monotonic()
-        dry_run = kind == "preview"
         state = self.load_state()
-        deployment = self._deployment(dry_run=dry_run, state=state)
-        parallel = 4 * (os.cpu_count() or 1)
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=64), options=GRPC_OPTIONS)
-        resource_pb2_grpc.add_ResourceMonitorServicer_to_server(
-            MonitorServicer(deployment, parallel=parallel), server
-        )
-        engine_pb2_grpc.add_EngineServicer_to_server(EngineServicer(deployment), server)
-        port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        address = f"127.0.0.1:{port}"
+        d = self._deployment(state, options)
+        program_error: str | None = None
+        output = ""
         try:
-            program_error, output = self._exec_program(address, dry_run, parallel)
-            resources = deployment.finish(program_ok=program_error is None)
+            if options.refresh:
+                d.rebase(refresh_state(d, as_steps=False))
+            if d.check_replace_targets():
+                program_error, output = run_program(
+                    d,
+                    self.project,
+                    self.stack,
+                    self.organization,
+                    self._program_env(),
+                    self.timeout,
+                )
+            else:
+                program_error = "one or more targets could not be found in the stack"
+            program_ok = program_error is None and not d.bailed
+            resources = generate_deletes(d, program_ok)
+            if program_ok and d.check_targets():
+                d.check_plan_complete()
+            outputs = d.finish_stack_outputs() if program_ok else dict(state.outputs)
+            if not d.errored:
+                for hook in options.stack_hooks:
+                    hook(d, resources)
         finally:
-            server.stop(grace=None)
-            deployment.close()
-        outputs = deployment.stack_outputs if program_error is None else state.outputs
-        if not dry_run:
-            save_state(
-                self.state_path,
-                StackState(self.project.name, self.stack, resources, outputs),
-            )
-        return self._result(kind, deployment, outputs, output, started, program_error)
-
-    def _exec_program(self, address: str, dry_run: bool, parallel: int) -> tuple[str | None, str]:
-        """Run the program like the language host; returns (error or None, output)."""
-        project = self.project
-        command = [
-            sys.executable,
-            _run_program.__file__,
-            "--monitor",
-            address,
-            "--engine",
-            address,
-            "--project",
-            project.name,
-            "--stack",
-            self.stack,
-            "--pwd",
-            str(project.pwd),
-            "--root_directory",
-            str(project.root),
-            "--dry_run",
-            "true" if dry_run else "false",
-            "--parallel",
-            str(parallel),
-            "--organization",
-            self.organization,
-            str(project.program),
-        ]
-        env = dict(os.environ)
-        env["PULUMI_CONFIG"] = json.dumps(self.config)
-        env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(sorted(self.secret_keys))
-        try:
-            proc = subprocess.run(
-                command,
-                cwd=project.pwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            out = (exc.stdout or b"").decode("utf-8", "replace")
-            return f"the program did not finish within {self.timeout} s", out
-        output = proc.stdout.decode("utf-8", "replace")
-        if proc.returncode != 0:
-            return output.strip() or f"the program exited with code {proc.returncode}", output
-        return None, output
+            d.provider.close()
+        new_state = StackState(self.project.name, self.stack, resources, outputs)
+        if not options.dry_run:
+            save_state(self.state_path, new_state)
+        result = self._result(
+            kind, d, new_state if not options.dry_run else state, output, started, program_error
+        )
+        if options.dry_run:
+            result.new_outputs = dict(d.stack_outputs or {})
+            result.outputs = {k: to_display(v) for k, v in result.new_outputs.items()}
+        return result, d
 
     def _result(
         self,
         kind: Kind,
-        deployment: Deployment,
-        outputs: Mapping[str, Any],
+        d: Deployment,
+        state: StackState,
         output: str,
         started: float,
         program_error: str | None,
     ) -> RunResult:
-        errors = list(deployment.errors)
-        # As in the CLI, an error logged by the program fails the run.
-        errors += [entry.message for entry in deployment.logs if entry.severity == "error"]
+        diagnostics = list(d.diagnostics)
+        errors = [x.message for x in diagnostics if x.severity == "error"]
         if program_error is not None and not errors:
+            diagnostics.append(Diagnostic("error", program_error, ""))
             errors.append(program_error)
         return RunResult(
             kind=kind,
             stack=self.stack,
-            ok=not errors and program_error is None,
+            ok=not errors,
             error="\n".join(errors) if errors else None,
-            steps=list(deployment.steps),
-            outputs={k: to_display(v) for k, v in outputs.items()},
-            logs=list(deployment.logs),
-            provider_calls=list(deployment.provider_calls),
+            steps=list(d.steps),
+            outputs={k: to_display(v) for k, v in state.outputs.items()},
+            logs=list(d.logs),
+            provider_calls=list(d.provider.calls),
             program_output=output,
-            provider_output=deployment.provider_output(),
+            provider_output=d.provider.output(),
             duration=time.monotonic() - started,
+            dry_run=d.dry_run,
+            diagnostics=diagnostics,
+            state=state,
+            old_outputs=dict(d.old_outputs) if d.old_outputs or d.old_resources else None,
+            new_outputs=dict(state.outputs),
+            failed_line=d.report_failed,
         )
+
+    def _expect_no_changes(self, result: RunResult, expected: bool, operation: str) -> RunResult:
+        """``--expect-no-changes``: after the run, fail when it changed (or would change)
+        anything (``backenderr.NoChangesExpectedError``)."""
+        if not expected or not result.ok:
+            return result
+        if all(step.op in _NOT_CHANGES or step.failed for step in result.steps):
+            return result
+        message = f"no changes were expected for {operation} but changes were proposed"
+        result.ok = False
+        result.error = message
+        result.command_error = message
+        return result

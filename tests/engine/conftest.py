@@ -1,16 +1,23 @@
-"""Fixtures for the test-engine tests: a fresh copy of the counter program per test."""
+"""Fixtures for the test-engine tests: a fresh copy of a test program per test.
+
+``counter`` is a small provider of our own that logs every call it receives; ``tokens`` runs two
+real ``PasswordResetToken`` resources against the emulator.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.testing.engine import TestEngine
+from tests.pulumi_versions import provider_error_tail
 
 PROGRAMS = Path(__file__).parent / "programs"
 TOKEN = "tok-1"
@@ -18,15 +25,20 @@ TOKEN = "tok-1"
 
 @dataclass
 class CounterProject:
-    """The counter program copied to a temp dir, and the file its provider logs calls to."""
+    """The counter program copied to a temp dir, the file its provider logs calls to, and the
+    stack's state file."""
 
     dir: Path
     log: Path
+    state_path: Path
 
     def engine(self, *, token: str = TOKEN, **config: str) -> TestEngine:
         """An engine for stack ``dev`` with the provider's log path and secret token set."""
         return TestEngine(
-            self.dir, config={"log": str(self.log), **config}, secret_config={"token": token}
+            self.dir,
+            config={"log": str(self.log), **config},
+            secret_config={"token": token},
+            state_path=self.state_path,
         )
 
     def calls(self) -> list[dict[str, Any]]:
@@ -45,8 +57,7 @@ class CounterProject:
 
     def state(self) -> dict[str, Any]:
         """The raw state file of stack ``dev``."""
-        path = self.dir / ".pulumi-test-state" / "dev.json"
-        data: dict[str, Any] = json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(self.state_path.read_text())
         return data
 
 
@@ -55,4 +66,52 @@ def counter(tmp_path: Path) -> CounterProject:
     """A private copy, so state files and stack config never touch the repository."""
     target = tmp_path / "counter"
     shutil.copytree(PROGRAMS / "counter", target, ignore=shutil.ignore_patterns("__pycache__"))
-    return CounterProject(dir=target, log=tmp_path / "calls.jsonl")
+    return CounterProject(
+        dir=target, log=tmp_path / "calls.jsonl", state_path=tmp_path / "state" / "dev.json"
+    )
+
+
+@dataclass
+class TokenStack:
+    """The two-token program copied to a temp dir, its state file, and the emulator."""
+
+    dir: Path
+    state_path: Path
+    emulator: Emulator
+
+    def engine(self, provider_env: Mapping[str, str] | None = None, **config: str) -> TestEngine:
+        """An engine for stack ``dev`` against the emulator, with ``config`` for the program."""
+        return TestEngine(
+            self.dir,
+            config={
+                "equinix:endpoint": self.emulator.url,
+                "equinix:maxRetryWaitSeconds": "0.05",
+                **config,
+            },
+            secret_config={"equinix:authToken": DEV_TOKEN},
+            state_path=self.state_path,
+            provider_env=provider_env,
+        )
+
+    def api_calls(self) -> list[str]:
+        """The API methods the emulator saw since the last call of this method."""
+        calls = [entry.method for entry in self.emulator.journal]
+        self.emulator.reset_journal()
+        return calls
+
+
+@pytest.fixture
+def tokens(tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> TokenStack:
+    """A private copy of the two-token program; only its stack config configures the provider
+    (the provider server inherits this environment)."""
+    for key in ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT"):
+        monkeypatch.delenv(key, raising=False)
+    target = tmp_path / "tokens"
+    shutil.copytree(PROGRAMS / "tokens", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return TokenStack(dir=target, state_path=tmp_path / "tokens.json", emulator=metal_emulator)
+
+
+def raised(error: str | None, exception: str, message: str) -> bool:
+    """True when ``error`` ends as the installed SDK's dynamic-provider server reports
+    ``exception(message)`` (see ``tests/pulumi_versions.py`` for the two forms)."""
+    return (error or "").rstrip().endswith(provider_error_tail(exception, message))

@@ -1,4 +1,4 @@
-"""Counter program: config decides which resources exist and what their inputs are."""
+"""Counter program: config decides which resources exist, their inputs and their options."""
 
 # mypy names this file engine.programs.counter.__main__ (tests/engine is a package), so it cannot
 # see the sibling module that Python imports at run time from the program directory.
@@ -10,6 +10,13 @@ from counter_provider import Counter
 config = pulumi.Config()
 explode = config.get("explode_in") or ""
 
+
+def names(key: str) -> list[str] | None:
+    """A comma-separated config value as a list of property names (None when unset)."""
+    value = config.get(key)
+    return None if value is None else [n for n in value.split(",") if n]
+
+
 a = Counter(
     "a",
     {
@@ -19,14 +26,24 @@ a = Counter(
         "token": config.require_secret("token"),
         "explode": config.get("explode") if explode == "a" else None,
     },
-    pulumi.ResourceOptions(delete_before_replace=config.get_bool("dbr") or False),
+    pulumi.ResourceOptions(
+        delete_before_replace=config.get_bool("dbr"),
+        protect=config.get_bool("protect"),
+        retain_on_delete=config.get_bool("retain"),
+        replace_on_changes=names("replace_on"),
+        ignore_changes=names("ignore"),
+    ),
 )
 pulumi.export("a_serial", a.serial)
 pulumi.export("a_password", a.password)
 pulumi.export("label", config.get("label") or "one")
 
 if config.get_bool("with_b") is not False:
-    group = pulumi.ComponentResource("counter:index:Group", "g")
+    group = pulumi.ComponentResource(
+        "counter:index:Group",
+        "g",
+        opts=pulumi.ResourceOptions(protect=config.get_bool("protect_g")),
+    )
     b = Counter(
         "b",
         {
@@ -36,6 +53,9 @@ if config.get_bool("with_b") is not False:
         pulumi.ResourceOptions(parent=group),
     )
     pulumi.export("b_id", b.id)
+
+if config.get_bool("with_c"):
+    Counter("c", {"label": config.get("c_label") or "c"})
 
 if config.get_bool("duplicate_a"):
     Counter("a", {"label": "again"})

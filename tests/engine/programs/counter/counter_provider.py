@@ -20,6 +20,7 @@ from pulumi.dynamic import (
     ConfigureRequest,
     CreateResult,
     DiffResult,
+    ReadResult,
     ResourceProvider,
     UpdateResult,
 )
@@ -35,14 +36,26 @@ def _plain(value: object) -> str:
 
 
 class CounterProvider(ResourceProvider):
-    """Creates numbered counters; ``slot`` forces replacement; ``explode`` names a failing call."""
+    """Creates numbered counters; ``slot`` forces replacement; ``explode`` names a failing call.
+
+    Config ``diff_unknown=true`` makes ``diff`` answer DIFF_UNKNOWN (the SDK default);
+    ``provider_dbr=true`` makes it ask for delete-before-replace; ``drift=<label>`` makes ``read``
+    report that label (``drift=gone`` reports the resource missing); ``stamp=true`` makes
+    ``check`` add the current time, as a Check that reads the clock does.
+    """
 
     log_path: Path | None = None
     diff_unknown = False
+    provider_dbr = False
+    drift: str | None = None
+    stamp = False
 
     def configure(self, req: ConfigureRequest) -> None:
         self.log_path = Path(req.config.require("log"))
         self.diff_unknown = req.config.get("diff_unknown") == "true"
+        self.provider_dbr = req.config.get("provider_dbr") == "true"
+        self.drift = req.config.get("drift")
+        self.stamp = req.config.get("stamp") == "true"
 
     def _log(self, call: str, **fields: Any) -> None:
         assert self.log_path is not None
@@ -64,15 +77,19 @@ class CounterProvider(ResourceProvider):
             failures.append(CheckFailure("count", "must be a positive whole number"))
         if news.get("token") == "letmein-0":
             failures.append(CheckFailure("token", "is a well-known default"))
+        if self.stamp:  # a Check that reads the clock: never the same twice
+            news = {**news, "stamp": time.time_ns()}
         return CheckResult(news, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        self._log("diff", name=news.get("rname"), id=id_, olds=olds)
+        self._log("diff", name=news.get("rname"), id=id_, olds=olds, news=news)
         if self.diff_unknown:
             return DiffResult()  # changes=None: DIFF_UNKNOWN, the engine compares inputs itself
         changed = [k for k in _COMPARED if olds.get(k) != news.get(k)]
         replaces = ["slot"] if "slot" in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces)
+        return DiffResult(
+            changes=bool(changed), replaces=replaces, delete_before_replace=self.provider_dbr
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         if props.get("explode") == "create":
@@ -88,6 +105,14 @@ class CounterProvider(ResourceProvider):
             raise RuntimeError("the counter service refused the update") from None
         self._log("update", name=news["rname"], id=id_, olds=olds, news=news)
         return UpdateResult({**news, "serial": olds["serial"], "password": olds["password"]})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        self._log("read", name=props.get("rname"), id=id_, props=props)
+        if self.drift == "gone":
+            return ReadResult(None, {})
+        if self.drift is not None and props.get("rname") == "a":
+            return ReadResult(id_, {**props, "label": self.drift})
+        return ReadResult(id_, props)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._log("delete", name=props.get("rname"), id=id_, props=props)

@@ -1,11 +1,13 @@
-"""The real dynamic-provider server, started as the engine starts it, driven over gRPC.
+"""PasswordResetTokenProvider over the raw provider protocol: each gRPC call the engine makes,
+sent by hand, so each answer can be checked on its own.
 
 Real: `python -u -m pulumi.dynamic` in a child process (port read from its first stdout line,
 PULUMI_PROJECT set), the SDK's own ResourceProvider stubs, protobuf Structs on the wire, the
 serialized provider taken from a real `PasswordResetToken` registration, HTTP to the emulator.
-Stood in for: the Go engine that would send these requests. Requests here are shaped as the
-engine shapes them: secrets stripped (the server answers acceptSecrets=False), `olds` = the old
-inputs for Check and the old outputs for Diff and Update (the server drops `old_inputs`).
+Stood in for: the Go engine that would send these requests. Requests are shaped as the engine's
+provider plugin shapes them for a dynamic provider (which answers acceptSecrets=false): secrets
+stripped, olds = old inputs for Check, old outputs for Diff and Update.
+(tests/engine/test_provider_process.py checks how the process itself is started and stopped.)
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""ProviderServer: the real `python -u -m pulumi.dynamic` process, started as the engine does.
+"""ProviderServer: starting and stopping the real `python -u -m pulumi.dynamic` process as the
+engine's plugin loader does (port from the first stdout line, environment, reaping).
 
 Real: the SDK's provider server and its gRPC service. Stood in for: the Go engine's plugin loader
-(and the `pulumi-resource-pulumi-python` shim) that starts it and reads its port.
+(and the `pulumi-resource-pulumi-python` shim). What a provider answers over the protocol is
+tested in tests/protocol/test_password_reset_protocol.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,138 @@
+"""Reads: ``pulumi refresh`` (and ``--refresh`` on preview and up) and ``pulumi import``.
+
+Refresh follows ``deploymentExecutor.refresh`` and ``RefreshStep.Apply`` (``step.go``, v3.259.0):
+every resource in state (or every target) is read with its old inputs and old outputs; an empty ID
+means it is gone; returned inputs replace the old ones, otherwise they are kept; secret-ness comes
+back from the old state; the engine then asks the provider's Diff whether the refreshed state
+differs from the program's view (refreshed inputs and outputs as "old", old inputs as "new"), which
+decides between ``same`` and ``update``. Import follows ``ImportStep.Apply``: a Read with the ID
+and no inputs and no state.
+"""
+
+from __future__ import annotations
+
+from ._deployment import Deployment
+from ._paths import process_ignore_changes
+from ._propdiff import changed_keys
+from ._provider import DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN, ProviderError
+from ._records import Step
+from ._state import ResourceState
+from ._steps import mark_secret_outputs
+from ._wire import to_display
+
+
+def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None, Step]:
+    """Read one resource; the refreshed state (None when gone) and its step (op: result op)."""
+    step = Step(old.urn, old.type, old.name, "same", old=old, new=old)
+    if not old.custom or old.pending_replacement:
+        return old, step
+    try:
+        read = d.provider.read(old.urn, old.id, old.inputs, old.outputs)
+    except ProviderError as exc:
+        d.error(old.urn, str(exc))
+        d.mark_failed()
+        step.error, step.failed = str(exc), True
+        return old, step
+    if not read.id:
+        step.op, step.new = "delete", None
+        return None, step
+    new = ResourceState.from_json(old.to_json())
+    new.id = read.id
+    new.outputs = read.outputs
+    if read.inputs is not None:
+        new.inputs = read.inputs
+    try:
+        # diffResource with the refreshed state as "old" and the old inputs as "new".
+        answer = d.provider.diff(new, old.inputs, old.ignore_changes)
+    except ProviderError as exc:
+        d.error(old.urn, str(exc))
+        d.mark_failed()
+        step.error, step.failed = str(exc), True
+        return old, step
+    changes = answer.changes
+    keys = list(answer.changed_keys)
+    if changes == DIFF_UNKNOWN:
+        ignored, _ = process_ignore_changes(old.inputs, new.inputs, old.ignore_changes)
+        keys = changed_keys(new.inputs, ignored)
+        changes = DIFF_SOME if keys else DIFF_NONE
+    mark_secret_outputs(new)
+    step.op = "update" if changes == DIFF_SOME else "same"
+    step.diffs = sorted(keys)
+    step.diff_marks = [f"~{k}" for k in sorted(keys)]
+    step.new = new
+    step.outputs = to_display(new.outputs)
+    return new, step
+
+
+def refresh_state(d: Deployment, *, as_steps: bool) -> list[ResourceState]:
+    """Refresh every resource in state (or every target); returns the rebuilt base state.
+
+    ``as_steps`` records the steps under their result op (``pulumi refresh``); otherwise under
+    ``refresh`` (``--refresh`` on preview and up, where the CLI does not count them).
+    """
+    targets = d.options.targets
+    rebuilt: list[ResourceState] = []
+    for res in d.old_resources:
+        if targets is not None and res.urn not in targets:
+            rebuilt.append(res)
+            continue
+        new, step = refresh_one(d, res)
+        if not as_steps:
+            step.op = "refresh"
+        d.add_step(step)
+        if new is not None:
+            rebuilt.append(new)
+    present = {r.urn for r in rebuilt}
+    for res in rebuilt:  # rebuildBaseState: drop dependencies on resources that are gone
+        res.dependencies = [u for u in res.dependencies if u in present]
+        res.property_dependencies = {
+            k: [u for u in v if u in present] for k, v in res.property_dependencies.items()
+        }
+    return rebuilt
+
+
+def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceState | None:
+    """``ImportStep.Apply`` for ``pulumi import <type> <name> <id>``: the imported state, or None
+    when it failed (its diagnostic recorded)."""
+    step = Step(urn, type_, urn.split("::")[-1], "import")
+    if urn in d.olds:
+        step.error, step.failed = f"resource '{urn}' already exists", True
+        d.error(urn, step.error)
+        d.add_step(step)
+        return None
+    try:
+        read = d.provider.read(urn, import_id, None, None)
+    except ProviderError as exc:
+        d.error(urn, str(exc))
+        d.mark_failed()
+        step.error, step.failed = str(exc), True
+        d.add_step(step)
+        return None
+    message: str | None = None
+    if not read.outputs and not read.id:
+        message = f"resource '{import_id}' does not exist"
+    elif read.inputs is None:
+        package = type_.split(":")[0]
+        message = (
+            "provider does not support importing resources; please try updating the "
+            f"'{package}' plugin"
+        )
+    if message is not None:
+        d.error(urn, message)
+        step.error, step.failed = message, True
+        d.add_step(step)
+        return None
+    new = ResourceState(
+        urn=urn,
+        type=type_,
+        custom=True,
+        id=read.id or import_id,
+        parent=d.stack_urn,
+        inputs=read.inputs or {},
+        outputs=read.outputs,
+        import_id=import_id,
+    )
+    step.new = new
+    step.outputs = to_display(new.outputs)
+    d.add_step(step)
+    return new

@@ -1,0 +1,369 @@
+"""One RegisterResource, from goal to applied step: the engine's step generator and executor.
+
+Follows ``pkg/resource/deploy/step_generator.go`` (v3.259.0) in its order:
+``generateResourceSteps`` (parent inheritance, targets) → ``continueStepsFromImport`` (Check with
+old inputs after ``ignoreChanges``, or with none for a create or a ``--replace`` target; plan
+generation and the plan check; the policy seam) → ``diff``/``diffResource`` (the provider's Diff,
+the engine's own input diff on DIFF_UNKNOWN) → ``continueStepsFromDiff``
+(``applyReplaceOnChanges``, protect, the re-check of a replacement with the program's inputs and no
+olds, the program's ``deleteBeforeReplace`` over the provider's) → ``validateSteps`` (plan ops,
+creates an untargeted resource depends on). Steps are applied as ``step.go`` applies them, then
+the executor marks outputs secret (``additionalSecretOutputs`` and inputs that were secret).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._deletes import delete_one
+from ._deployment import Deployment, Registered, StepFailed
+from ._paths import parse_path, path_contains, process_ignore_changes
+from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
+from ._propdiff import changed_keys, maps_equal, short_diff
+from ._provider import DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN, ProviderError
+from ._records import Goal, Step
+from ._state import ResourceState
+from ._wire import PropertyMap, go_string, is_secret, make_secret, to_display
+
+DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+
+
+def register(d: Deployment, goal: Goal) -> Registered:
+    """Generate and apply the step(s) for one registration; StepFailed when it failed."""
+    urn = d.make_urn(goal.parent, goal.type, goal.name)
+    with d.lock:
+        if urn in d.urns:
+            d.error(urn, f"Duplicate resource URN '{urn}'; try giving it a unique name")
+            raise StepFailed(urn)
+        d.urns.add(urn)
+        parent = d.goals.get(goal.parent)
+        if parent is not None:  # inheritFromParent: protect and retainOnDelete
+            if goal.protect is None:
+                goal.protect = parent.protect
+            if goal.retain_on_delete is None:
+                goal.retain_on_delete = parent.retain_on_delete
+        d.goals[urn] = goal
+    old = d.olds.get(urn)
+    new = ResourceState(
+        urn=urn,
+        type=goal.type,
+        custom=goal.custom,
+        parent=goal.parent,
+        inputs=dict(goal.properties),
+        protect=bool(goal.protect),
+        retain_on_delete=bool(goal.retain_on_delete),
+        dependencies=list(goal.dependencies),
+        property_dependencies={k: list(v) for k, v in goal.property_dependencies.items()},
+        additional_secret_outputs=list(goal.additional_secret_outputs),
+        ignore_changes=list(goal.ignore_changes),
+        replace_on_changes=list(goal.replace_on_changes),
+        import_id=goal.import_id,
+    )
+    step = Step(urn, goal.type, goal.name, "create" if old is None else "same", old=old, new=new)
+    try:
+        return _generate_and_apply(d, goal, urn, old, new, step)
+    except StepFailed:
+        with d.lock:
+            d.bailed = True
+            if old is not None and urn not in d.registered:
+                d.registered[urn] = old  # a failed resource keeps its old state
+        step.error, step.failed = _last_error(d, urn), True
+        d.add_step(step)
+        raise
+
+
+def _last_error(d: Deployment, urn: str) -> str | None:
+    with d.lock:
+        for diagnostic in reversed(d.diagnostics):
+            if diagnostic.urn == urn and diagnostic.severity == "error":
+                return diagnostic.message
+    return None
+
+
+def _fail(d: Deployment, urn: str, message: str) -> StepFailed:
+    d.error(urn, message)
+    return StepFailed(urn)
+
+
+def _check(
+    d: Deployment, goal: Goal, urn: str, olds: PropertyMap, news: PropertyMap, seed: bytes
+) -> PropertyMap:
+    """Check, with failures printed as ``issueCheckFailures`` prints them (the values from the
+    goal's inputs as the program sent them, secrets included)."""
+    try:
+        answer = d.provider.check(urn, olds, news, seed)
+    except ProviderError as exc:
+        raise _fail(d, urn, str(exc)) from None
+    if answer.failures:
+        for prop, reason in answer.failures:
+            if prop:
+                value = go_string(goal.properties.get(prop))
+                message = (
+                    f"{goal.type} resource '{goal.name}': property {prop} value {value} "
+                    f"has a problem: {reason}"
+                )
+            else:
+                message = f"{goal.type} resource '{goal.name}' has a problem: {reason}"
+            d.error(urn, message)
+        raise StepFailed(urn)
+    return answer.inputs
+
+
+def _generate_and_apply(
+    d: Deployment, goal: Goal, urn: str, old: ResourceState | None, new: ResourceState, step: Step
+) -> Registered:
+    custom = goal.custom
+    if custom and not goal.type.startswith(DYNAMIC_TYPE_PREFIX):
+        raise _fail(
+            d,
+            urn,
+            f"the test engine runs only Python dynamic providers, not {goal.type!r} resources",
+        )
+    if goal.import_id:
+        raise _fail(d, urn, "the test engine does not support the `import` resource option")
+    targeted = d.is_targeted(urn)
+    targeted_replace = urn in d.options.replace_targets
+    plan = d.options.plan
+    resource_plan = plan.get(urn) if plan is not None else None
+    seed = (
+        resource_plan.seed if resource_plan is not None and resource_plan.seed else os.urandom(32)
+    )
+
+    inputs = dict(new.inputs)
+    if old is not None:
+        inputs, invalid = process_ignore_changes(inputs, old.inputs, goal.ignore_changes)
+        if invalid:
+            paths = ", ".join(invalid)
+            d.info(
+                urn, f'cannot ignore changes in added or removed elements of the path: "{paths}"'
+            )
+    if custom:
+        if not targeted:
+            inputs = dict(old.inputs) if old is not None else {}
+        elif targeted_replace or old is None:
+            inputs = _check(d, goal, urn, {}, dict(goal.properties), seed)
+        else:
+            inputs = _check(d, goal, urn, old.inputs, inputs, seed)
+    new.inputs = inputs
+
+    plan_old_inputs = old.inputs if old is not None else None
+    if d.options.generate_plan:
+        if targeted_replace or old is None:
+            plan_old_inputs = None
+        with d.lock:
+            d.new_plans[urn] = ResourcePlan(
+                goal=GoalPlan.of(PlanDiff.between(plan_old_inputs, inputs), goal), seed=seed
+            )
+    if plan is not None:
+        try:
+            if resource_plan is None:
+                if old is not None:
+                    check_missing_plan(old, inputs, goal)
+            else:
+                check_goal(resource_plan, plan_old_inputs, inputs, goal)
+        except PlanViolation as violation:
+            raise _fail(d, urn, f"resource {urn} violates plan: {violation}") from None
+
+    # The seam for policy packs (the engine's Remediate then Analyze, on the checked inputs).
+    for hook in d.options.resource_hooks:
+        inputs = hook(d, goal, urn, inputs)
+        new.inputs = inputs
+
+    if old is None:
+        if not targeted:  # a skipped create: a same step, nothing in state, outputs unknown
+            with d.lock:
+                d.skipped_creates.add(urn)
+            _validate(d, urn, ["same"], new, skipped=True)
+            step.op = "same"
+            d.add_step(step)
+            return Registered(urn, "", {}, unknown=True)
+        step.op = "create"
+        _validate(d, urn, ["create"], new)
+        return _apply_create(d, goal, urn, None, new, step, delete_first=False)
+    if not targeted:  # an untargeted same: the old state, unchanged
+        kept = ResourceState.from_json(old.to_json())
+        step.op, step.new = "same", kept
+        _validate(d, urn, ["same"], kept)
+        return _finish(d, urn, kept, step)
+
+    changes, replace_keys, provider_dbr, keys = _diff(d, goal, urn, old, inputs, targeted_replace)
+    if changes == DIFF_SOME and goal.replace_on_changes:
+        parsed = [p for p in (parse_path(t) for t in goal.replace_on_changes) if p is not None]
+        for key in keys:
+            if any(path_contains(path, [key]) for path in parsed) and key not in replace_keys:
+                replace_keys.append(key)
+    step.reported_keys = keys
+    step.diffs, step.diff_marks = _display_diff(old, new, inputs, keys)
+    if changes != DIFF_SOME and not old.pending_replacement:
+        step.op = "same"
+        _validate(d, urn, ["same"], new)
+        new.id, new.outputs = old.id, dict(old.outputs)
+        return _finish(d, urn, new, step)
+    if not replace_keys and not old.pending_replacement:
+        step.op = "update"
+        _validate(d, urn, ["update"], new)
+        return _apply_update(d, goal, urn, old, new, step)
+
+    step.op = "replace"
+    if new.protect and old.protect:
+        message = (
+            f'unable to replace resource "{urn}"\nas it is currently marked for protection. To '
+            "unprotect the resource, remove the `protect` flag from the resource in your Pulumi "
+            "program and run `pulumi up`"
+        )
+        d.error(urn, message)
+        if not d.dry_run:
+            raise StepFailed(urn)
+        d.mark_failed()  # a preview reports it and goes on
+        step.error = message
+    if custom and not targeted_replace:
+        # "we need to recompute the default values": the program's inputs, no olds.
+        new.inputs = _check(d, goal, urn, {}, dict(goal.properties), seed)
+        step.diffs, step.diff_marks = _display_diff(old, new, new.inputs, keys)
+    dbr = provider_dbr if goal.delete_before_replace is None else goal.delete_before_replace
+    if dbr:
+        ops = ([] if old.pending_replacement else ["delete-replaced"]) + [
+            "replace",
+            "create-replacement",
+        ]
+    else:
+        ops = ["create-replacement", "replace"]
+    _validate(d, urn, ops, new)
+    return _apply_create(d, goal, urn, old, new, step, delete_first=dbr)
+
+
+def _diff(
+    d: Deployment,
+    goal: Goal,
+    urn: str,
+    old: ResourceState,
+    inputs: PropertyMap,
+    targeted_replace: bool,
+) -> tuple[int, list[str], bool, list[str]]:
+    """``sg.diff`` + ``diffResource``: changes, replace keys, provider's DBR, changed keys."""
+    if targeted_replace:
+        return DIFF_SOME, ["id"], False, []
+    if not goal.custom:
+        return (DIFF_NONE if maps_equal(old.inputs, inputs) else DIFF_SOME), [], False, []
+    try:
+        answer = d.provider.diff(old, inputs, goal.ignore_changes)
+    except ProviderError as exc:
+        raise _fail(d, urn, str(exc)) from None
+    changes, keys = answer.changes, list(answer.changed_keys)
+    if changes == DIFF_UNKNOWN:
+        ignored, _ = process_ignore_changes(inputs, old.inputs, goal.ignore_changes)
+        keys = changed_keys(old.inputs, ignored)
+        changes = DIFF_SOME if keys else DIFF_NONE
+    if changes not in (DIFF_NONE, DIFF_SOME):
+        raise _fail(d, urn, f"unrecognized diff state for {urn}: {changes}")
+    return changes, list(answer.replaces), answer.delete_before_replace, keys
+
+
+def _display_diff(
+    old: ResourceState, new: ResourceState, inputs: PropertyMap, include: list[str]
+) -> tuple[list[str], list[str]]:
+    """``getDiffInfo``: old inputs against new inputs, ``~protect`` when protect changed, kept
+    to the keys the diff reported when it reported any."""
+    marks = short_diff(old.inputs, inputs)
+    if old.protect != new.protect:
+        marks.append("~protect")
+    if include:
+        marks = [m for m in marks if m[1:] in include]
+    return sorted({m[1:] for m in marks if m[1:] != "protect"}), marks
+
+
+def _validate(
+    d: Deployment, urn: str, ops: list[str], new: ResourceState, *, skipped: bool = False
+) -> None:
+    """``validateSteps``: plan constraints and creates this step would need but targets skip."""
+    try:
+        with d.lock:
+            d.validate_ops(urn, ops)
+    except PlanViolation as violation:
+        raise _fail(d, urn, str(violation)) from None
+    if skipped or (d.options.targets is None and not d.options.replace_targets):
+        return
+    for dependency in new.all_dependencies():
+        if dependency in d.skipped_creates:
+            d.error(
+                urn,
+                f"Resource '{urn}' depends on '{dependency}' which was was not specified in "
+                "--target list.",
+            )
+            with d.lock:
+                d.skipped_creates.discard(dependency)
+            if not d.dry_run:
+                raise StepFailed(urn)
+            d.mark_failed()
+
+
+def mark_secret_outputs(new: ResourceState) -> None:
+    """The step executor, after every step: ``additionalSecretOutputs`` and inputs that were
+    secret make the output of that name secret."""
+    outputs = dict(new.outputs)
+    for key in new.additional_secret_outputs:
+        if key != "id" and key in outputs:
+            outputs[key] = make_secret(outputs[key])
+    for key, value in outputs.items():
+        if not is_secret(value) and is_secret(new.inputs.get(key)):
+            outputs[key] = make_secret(value)
+    new.outputs = outputs
+
+
+def _finish(d: Deployment, urn: str, new: ResourceState, step: Step) -> Registered:
+    mark_secret_outputs(new)
+    step.outputs = to_display(new.outputs)
+    step.new = new
+    with d.lock:
+        d.registered[urn] = new
+        d.operated.add(urn)
+    d.add_step(step)
+    return Registered(urn, new.id, new.outputs)
+
+
+def _apply_update(
+    d: Deployment, goal: Goal, urn: str, old: ResourceState, new: ResourceState, step: Step
+) -> Registered:
+    new.id = old.id
+    if d.dry_run or not goal.custom:
+        # supportsPreview=False: the planned outputs are the new inputs.
+        new.outputs = dict(new.inputs) if goal.custom else dict(old.outputs)
+        return _finish(d, urn, new, step)
+    try:
+        new.outputs = d.provider.update(old, new.inputs, goal.ignore_changes)
+    except ProviderError as exc:
+        d.mark_failed()
+        raise _fail(d, urn, str(exc)) from None
+    return _finish(d, urn, new, step)
+
+
+def _apply_create(
+    d: Deployment,
+    goal: Goal,
+    urn: str,
+    old: ResourceState | None,
+    new: ResourceState,
+    step: Step,
+    *,
+    delete_first: bool,
+) -> Registered:
+    if old is not None and not delete_first:
+        with d.lock:
+            d.replaced.append(old)  # deleted after the program (create-before-delete)
+    if d.dry_run or not goal.custom:
+        new.outputs = dict(new.inputs) if goal.custom else {}
+        return _finish(d, urn, new, step)
+    if old is not None and delete_first and not old.pending_replacement:
+        message = delete_one(d, old, replacing=True)
+        if message is not None:
+            raise StepFailed(urn)
+        old.pending_replacement = True  # kept in state until the create succeeds
+    try:
+        new.id, new.outputs = d.provider.create(urn, new.inputs)
+    except ProviderError as exc:
+        if old is not None and not delete_first:
+            with d.lock:
+                d.replaced.remove(old)
+        d.mark_failed()
+        raise _fail(d, urn, str(exc)) from None
+    return _finish(d, urn, new, step)

@@ -1,0 +1,454 @@
+"""The engine behaviours of docs/engine-fidelity.md, each run on the test engine AND the real CLI.
+
+One scenario list, two backends (see backends.py): ``engine`` always runs; ``cli`` runs where
+``pulumi`` is on PATH and is skipped, with that reason, elsewhere. A scenario asserts only what
+both can show: success, the printed diagnostics, operations per resource, the calls the counter
+provider logged, and the exported stack. Each names the engine function it pins
+(pulumi/pulumi v3.259.0).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.wire import SECRET_KEY, SECRET_SIG
+
+from .backends import Backend
+
+pytestmark = pytest.mark.engine
+
+COUNTER = "pulumi-python:dynamic/counter:Counter"
+URN_A = f"urn:pulumi:dev::counter::{COUNTER}::a"
+URN_B = f"urn:pulumi:dev::counter::counter:index:Group${COUNTER}::b"
+URN_C = f"urn:pulumi:dev::counter::{COUNTER}::c"
+NO_B = {"with_b": "false"}
+
+
+# -- the lifecycle --------------------------------------------------------------------------
+
+
+def test_lifecycle_calls_and_olds(stack: Backend) -> None:
+    """Preview calls no Create (``supportsPreview`` false) and writes nothing; Check gets the
+    old inputs, Diff and Update the old outputs (the dynamic server drops ``old_inputs``); an
+    unchanged program is all sames; a removed resource is deleted with its old outputs."""
+    preview = stack.run("preview", {})
+    created = stack.run("up", {})
+    same = stack.run("up", {})
+    updated = stack.run("up", {"label": "two"})
+    removed = stack.run("up", {"label": "two", **NO_B})
+
+    assert preview.ops == {"a": "create", "g": "create", "b": "create"}
+    assert created.ok, created.text
+    assert same.ops == {"a": "same", "g": "same", "b": "same"}
+    assert updated.ops["a"] == "update"
+    assert removed.ok, removed.text
+    calls = stack.calls()
+    check = [c for c in calls if c["call"] == "check" and c["name"] == "a"][-1]
+    diff = next(c for c in calls if c["call"] == "diff" and c["name"] == "a")
+    update = next(c for c in calls if c["call"] == "update")
+    delete = next(c for c in calls if c["call"] == "delete")
+    assert "serial" not in check["olds"]
+    assert check["olds"]["label"] == "two"
+    assert diff["olds"]["serial"] == 1.0
+    assert (update["olds"]["label"], update["news"]["label"]) == ("one", "two")
+    assert (delete["id"], delete["props"]["serial"]) == ("b-2", 2.0)
+    assert stack.mutations() == [("create", "a"), ("create", "b"), ("update", "a"), ("delete", "b")]
+
+
+def test_replace_creates_first_and_a_failed_run_keeps_the_old_for_later(stack: Backend) -> None:
+    """Create-before-delete: the old resource goes after the program; when the run fails, it
+    stays in state marked for deletion and goes at the end of the next successful update."""
+    stack.run("up", {})
+
+    failed = stack.run("up", {"slot": "2", "explode_in": "b", "explode": "update"})
+    pending = [r for r in stack.export().values() if r.get("id") == "a-1"]
+    fixed = stack.run("up", {"slot": "2"})
+
+    assert not failed.ok
+    assert failed.shows("the counter service refused the update")
+    assert pending == []  # marked delete: not a live resource of the export
+    assert fixed.ok, fixed.text
+    assert stack.mutations() == [
+        ("create", "a"),
+        ("create", "b"),
+        ("create", "a"),
+        ("update", "b"),
+        ("delete", "a"),
+    ]
+    assert [c for c in stack.calls() if c["call"] == "delete"][-1]["id"] == "a-1"
+
+
+def test_secrets_stay_secret_in_state(stack: Backend) -> None:
+    """``annotateSecrets`` and the step executor: an output named like a secret input, and an
+    ``additionalSecretOutputs`` output, are secrets in state; the provider saw them plain."""
+    stack.run("up", NO_B)
+
+    a = stack.export()["a"]
+
+    assert a["inputs"]["token"] == {SECRET_KEY: SECRET_SIG, "plaintext": '"tok-1"'}
+    assert a["outputs"]["token"] == {SECRET_KEY: SECRET_SIG, "plaintext": '"tok-1"'}
+    assert a["outputs"]["password"] == {SECRET_KEY: SECRET_SIG, "plaintext": '"pw-1"'}
+    assert next(c for c in stack.calls() if c["call"] == "create")["props"]["token"] == "tok-1"
+
+
+# -- the four places the first test engine got wrong -----------------------------------------
+
+
+def test_replace_on_changes_acts_only_on_keys_the_diff_reports(stack: Backend) -> None:
+    """``applyReplaceOnChanges``: the dynamic-provider server reports no changed keys when the
+    provider answers definitely, so a change stays an update; on DIFF_UNKNOWN the engine
+    computes the keys itself (``diffResource``) and the option replaces."""
+    stack.run("up", {"replace_on": "label", **NO_B})
+
+    definite = stack.run("up", {"replace_on": "label", "label": "two", **NO_B})
+    stack.run("up", {"replace_on": "label", "label": "two", "diff_unknown": "true", **NO_B})
+    unknown = stack.run("up", {"replace_on": "label", "label": "3", "diff_unknown": "true", **NO_B})
+
+    assert definite.ok, definite.text
+    assert definite.ops["a"] == "update"
+    assert unknown.ok, unknown.text
+    assert unknown.ops["a"] == "replace"
+    assert stack.mutations() == [("create", "a"), ("update", "a"), ("create", "a"), ("delete", "a")]
+
+
+def test_protect_refuses_a_replace(stack: Backend) -> None:
+    """``continueStepsFromDiff``: replacing a resource protected in old and new state is an
+    error; a preview reports it and still shows the replace, an up stops before any create."""
+    stack.run("up", {"protect": "true", **NO_B})
+    message = (
+        f'unable to replace resource "{URN_A}"\n'
+        "as it is currently marked for protection. To unprotect the resource, remove the "
+        "`protect` flag from the resource in your Pulumi program and run `pulumi up`"
+    )
+
+    preview = stack.run("preview", {"protect": "true", "slot": "2", **NO_B})
+    up = stack.run("up", {"protect": "true", "slot": "2", **NO_B})
+
+    assert not preview.ok
+    assert preview.ops["a"] == "replace"
+    assert preview.shows(message)
+    assert not up.ok
+    assert up.shows(message)
+    assert stack.mutations() == [("create", "a")]
+
+
+def test_replacement_is_rechecked_with_the_programs_inputs_and_no_olds(stack: Backend) -> None:
+    """``continueStepsFromDiff`` ("recompute the default values"): the first Check sees the
+    inputs after ``ignoreChanges``, the re-check of the replacement the program's, no olds."""
+    stack.run("up", {"ignore": "label", **NO_B})
+
+    result = stack.run("up", {"ignore": "label", "label": "two", "slot": "2", **NO_B})
+
+    assert result.ok, result.text
+    assert result.ops["a"] == "replace"
+    checks = [c for c in stack.calls() if c["call"] == "check"]
+    first, recheck = checks[-2], checks[-1]
+    assert (first["olds"]["label"], first["news"]["label"]) == ("one", "one")
+    assert (recheck["olds"], recheck["news"]["label"]) == ({}, "two")
+    assert [c for c in stack.calls() if c["call"] == "create"][-1]["props"]["label"] == "two"
+
+
+def test_programs_delete_before_replace_overrides_the_provider(stack: Backend) -> None:
+    """``continueStepsFromDiff``: the program's ``deleteBeforeReplace``, true or false, replaces
+    the provider's answer; left unset, the provider's answer stands."""
+    stack.run("up", {"provider_dbr": "true", "dbr": "false", **NO_B})
+
+    kept = stack.run("up", {"provider_dbr": "true", "dbr": "false", "slot": "2", **NO_B})
+    provider = stack.run("up", {"provider_dbr": "true", "slot": "3", **NO_B})
+
+    assert kept.ok, kept.text
+    assert provider.ok, provider.text
+    assert stack.mutations() == [
+        ("create", "a"),
+        ("create", "a"),
+        ("delete", "a"),
+        ("delete", "a"),
+        ("create", "a"),
+    ]
+
+
+def test_check_failure_is_printed_with_the_value_as_the_engine_formats_it(stack: Backend) -> None:
+    """``issueCheckFailures``: ``property <p> value <v> has a problem: <reason>``, the value as
+    ``PropertyValue.String()`` gives it."""
+    result = stack.run("preview", {"count": "-2", **NO_B})
+
+    assert not result.ok
+    assert result.shows(
+        f"{COUNTER} resource 'a': property count value {{-2}} has a problem: "
+        "must be a positive whole number"
+    )
+
+
+# -- update plans -------------------------------------------------------------------------------
+
+
+def test_a_saved_plan_holds_an_unchanged_up(stack: Backend, tmp_path: Path) -> None:
+    """``preview --save-plan``: per URN the planned steps, the checked inputs to add and the
+    Check seed; ``up --plan`` with the same program passes."""
+    plan = tmp_path / "plan.json"
+
+    preview = stack.run("preview", NO_B, save_plan=plan)
+    up = stack.run("up", NO_B, plan=plan)
+
+    assert preview.ok, preview.text
+    entry = json.loads(plan.read_text())["resourcePlans"][URN_A]
+    assert entry["steps"] == ["create"]
+    assert entry["goal"]["inputDiff"]["adds"]["label"] == "one"
+    assert entry["goal"]["inputDiff"]["adds"]["token"][SECRET_KEY] == SECRET_SIG
+    assert len(base64.b64decode(entry["seed"])) == 32
+    assert up.ok, up.text
+    assert stack.mutations() == [("create", "a")]
+
+
+def test_a_plan_holds_deletes(stack: Backend, tmp_path: Path) -> None:
+    """``GenerateDeletes``: a preview plans the delete of a removed resource (a plan with no
+    goal); the up under the plan performs it."""
+    stack.run("up", {})
+    plan = tmp_path / "plan.json"
+
+    preview = stack.run("preview", NO_B, save_plan=plan)
+    up = stack.run("up", NO_B, plan=plan)
+
+    assert preview.ok, preview.text
+    planned = json.loads(plan.read_text())["resourcePlans"][URN_B]
+    assert planned["steps"] == ["delete"]
+    assert "goal" not in planned
+    assert up.ok, up.text
+    assert stack.mutations()[-1] == ("delete", "b")
+
+
+def test_an_input_the_plan_did_not_expect_violates_it(stack: Backend, tmp_path: Path) -> None:
+    """``checkDiff`` / ``MakeError``: ``resource <urn> violates plan: properties changed:
+    ++label[{one}!={two}]``; nothing is created."""
+    plan = tmp_path / "plan.json"
+    stack.run("preview", NO_B, save_plan=plan)
+
+    result = stack.run("up", {"label": "two", **NO_B}, plan=plan)
+
+    assert not result.ok
+    assert result.shows(
+        f"resource {URN_A} violates plan: properties changed: ++label[{{one}}!={{two}}]"
+    )
+    assert stack.mutations() == []
+
+
+def test_an_operation_beyond_the_plan_violates_it(stack: Backend, tmp_path: Path) -> None:
+    """``ConstrainedTo``: a planned same allows only a same, so a forced replace is refused."""
+    stack.run("up", NO_B)
+    plan = tmp_path / "plan.json"
+    stack.run("preview", NO_B, save_plan=plan)
+
+    result = stack.run("up", NO_B, plan=plan, replace=[URN_A])
+
+    assert not result.ok
+    assert result.shows(
+        "create-replacement is not allowed by the plan: this resource is constrained to same"
+    )
+    assert stack.mutations() == [("create", "a")]
+
+
+def test_operations_the_plan_expected_must_happen(stack: Backend, tmp_path: Path) -> None:
+    """``deploymentExecutor.Execute``: a planned operation that never happened is an error."""
+    plan = tmp_path / "plan.json"
+    stack.run("preview", {}, save_plan=plan)
+
+    result = stack.run("up", NO_B, plan=plan)
+
+    assert not result.ok
+    assert result.shows(f"expected resource operations for {URN_B} but none were seen")
+
+
+def test_strict_holds_a_deterministic_check_and_refuses_a_clock(stack: Backend) -> None:
+    """``up --strict``: the preview's plan constrains the update; a Check that reads the clock
+    changes its answer in between and violates the plan before anything is created."""
+    steady = stack.run("up", NO_B, strict=True)
+    clocked = stack.run("up", {"stamp": "true", "slot": "2", **NO_B}, strict=True)
+
+    assert steady.ok, steady.text
+    assert not clocked.ok
+    assert f"resource {URN_A} violates plan: properties changed: " in clocked.text
+    assert "stamp[" in clocked.text
+    assert stack.mutations() == [("create", "a")]
+
+
+# -- refresh, import, targets, --replace, --expect-no-changes ----------------------------------
+
+
+def test_refresh_keeps_what_read_returns(stack: Backend) -> None:
+    """``RefreshStep.Apply``: Read gets the old outputs; no drift is a same and secrets stay
+    secret; drift the provider's Diff reports is an update; an empty ID deletes."""
+    stack.run("up", NO_B)
+
+    same = stack.run("refresh", NO_B)
+    password = stack.export()["a"]["outputs"]["password"]
+    drift = stack.run("refresh", {"drift": "drifted", **NO_B})
+    label = stack.export()["a"]["outputs"]["label"]
+    gone = stack.run("refresh", {"drift": "gone", **NO_B})
+
+    assert same.ok, same.text
+    assert same.ops["a"] == "same"
+    read = next(c for c in stack.calls() if c["call"] == "read")
+    assert read["props"]["serial"] == 1.0
+    assert password == {SECRET_KEY: SECRET_SIG, "plaintext": '"pw-1"'}
+    assert drift.ops["a"] == "update"
+    assert label == "drifted"
+    assert gone.ops["a"] == "delete"
+    assert "a" not in stack.export()
+
+
+def test_up_with_refresh_diffs_against_the_refreshed_state(stack: Backend) -> None:
+    """``up --refresh``: the refresh runs first, so Diff sees the drift and updates."""
+    stack.run("up", NO_B)
+
+    plain = stack.run("preview", {"drift": "drifted", **NO_B})
+    refreshed = stack.run("up", {"drift": "drifted", **NO_B}, refresh=True)
+
+    assert plain.ops["a"] == "same"
+    assert refreshed.ok, refreshed.text
+    assert refreshed.ops["a"] == "update"
+    assert stack.mutations()[-1] == ("update", "a")
+
+
+def test_import_fails_in_the_dynamic_provider_server(stack: Backend) -> None:
+    """``ImportStep.Apply``: Read with only the ID; the dynamic-provider server looks for the
+    serialized provider in the empty state and fails before any provider code runs."""
+    stack.run("up", NO_B)
+
+    result = stack.run("import", NO_B, args=(COUNTER, "imported", "x-1"))
+
+    assert not result.ok
+    assert "'__provider'" in result.text  # KeyError, with or without a traceback
+    assert [c for c in stack.calls() if c["call"] == "read"] == []
+
+
+def test_targets(stack: Backend) -> None:
+    """``isIncludedInOperation`` / ``GenerateDeletes``: untargeted resources keep their state
+    and get no Check; an untargeted create is skipped; an untargeted, unrelated removed resource
+    stays; removing a dependent of the target needs it targeted."""
+    stack.run("up", {})
+    before = len(stack.calls())
+
+    result = stack.run("up", {"label": "two", "with_c": "true"}, targets=[URN_A])
+    checked = {c["name"] for c in stack.calls()[before:] if c["call"] == "check"}
+    skipped = "c" not in stack.export()
+    stack.run("up", {"with_c": "true"})
+    kept = stack.run("up", {}, targets=[URN_A])
+    dependent = stack.run("up", NO_B, targets=[URN_A])
+
+    assert result.ok, result.text
+    assert (result.ops["a"], result.ops["b"]) == ("update", "same")
+    assert checked == {"a"}
+    assert skipped
+    assert kept.ok, kept.text
+    assert "c" in stack.export()
+    assert not dependent.ok
+    assert dependent.shows(
+        f"Resource '{URN_B}' will be destroyed but was not specified in --target list.\n"
+        "Either include resource in --target list or pass --target-dependents to proceed."
+    )
+    assert ("delete", "b") not in stack.mutations()
+
+
+def test_an_unknown_target_is_an_error(stack: Backend) -> None:
+    """``checkTargets``: a target in neither the old nor the new state fails the run."""
+    stack.run("up", NO_B)
+
+    result = stack.run("preview", NO_B, targets=[URN_C])
+
+    assert not result.ok
+    assert result.shows(
+        f"Target '{URN_C}' could not be found in the stack. "
+        "Did you forget to escape $ in your shell?"
+    )
+
+
+def test_replace_target_is_checked_without_olds_and_replaced(stack: Backend) -> None:
+    """``isTargetedReplace``: Check without old inputs, then create before delete."""
+    stack.run("up", NO_B)
+
+    result = stack.run("up", NO_B, replace=[URN_A])
+
+    assert result.ok, result.text
+    assert result.ops["a"] == "replace"
+    assert [c for c in stack.calls() if c["call"] == "check"][-1]["olds"] == {}
+    assert stack.mutations() == [("create", "a"), ("create", "a"), ("delete", "a")]
+
+
+def test_expect_no_changes(stack: Backend, tmp_path: Path) -> None:
+    """``NoChangesExpectedError``: a preview with changes fails and writes no plan; an up
+    applies its changes, then fails."""
+    stack.run("up", NO_B)
+    plan = tmp_path / "plan.json"
+
+    quiet = stack.run("preview", NO_B, expect_no_changes=True)
+    noisy = stack.run("preview", {"label": "two", **NO_B}, expect_no_changes=True, save_plan=plan)
+    applied = stack.run("up", {"label": "two", **NO_B}, expect_no_changes=True)
+
+    assert quiet.ok, quiet.text
+    assert not noisy.ok
+    assert noisy.shows("no changes were expected for preview but changes were proposed")
+    assert not plan.exists()
+    assert not applied.ok
+    assert applied.shows("no changes were expected for update but changes were proposed")
+    assert stack.mutations()[-1] == ("update", "a")
+
+
+# -- protect, retain on delete, ignore changes ---------------------------------------------------
+
+
+def test_a_protected_resource_is_not_deleted(stack: Backend) -> None:
+    """``DeleteStep.Apply``: deleting a protected resource fails with the engine's message,
+    and other deletes go on."""
+    stack.run("up", {"protect": "true"})
+
+    result = stack.run("destroy", {"protect": "true"})
+
+    assert not result.ok
+    assert result.shows(
+        f'resource "{URN_A}" cannot be deleted\nbecause it is protected. To unprotect the '
+        "resource, either remove the `protect` flag from the resource in your Pulumi program and "
+        "run `pulumi up`, or use the command:\n"
+        f"`pulumi state unprotect '{URN_A}'`"
+    )
+    assert ("delete", "b") in stack.mutations()
+    assert ("delete", "a") not in stack.mutations()
+    assert "a" in stack.export()
+
+
+def test_protect_is_inherited_and_blocks_what_it_depends_on(stack: Backend) -> None:
+    """``inheritFromParent``: a child that does not say inherits its parent's ``protect``;
+    ``performPostSteps``: what a failed delete depends on is not deleted either."""
+    stack.run("up", {"protect_g": "true"})
+
+    result = stack.run("destroy", {"protect_g": "true"})
+
+    assert not result.ok
+    assert result.shows(f'resource "{URN_B}" cannot be deleted')
+    assert stack.mutations() == [("create", "a"), ("create", "b")]
+    assert {"a", "g", "b"} <= set(stack.export())
+
+
+def test_retain_on_delete_forgets_without_calling_delete(stack: Backend) -> None:
+    """``DeleteStep.Apply``: a retained resource leaves the state with no provider Delete."""
+    stack.run("up", {"retain": "true", **NO_B})
+
+    result = stack.run("destroy", {"retain": "true", **NO_B})
+
+    assert result.ok, result.text
+    assert stack.mutations() == [("create", "a")]
+    assert "a" not in stack.export()
+
+
+def test_ignore_changes_keeps_the_old_value(stack: Backend) -> None:
+    """``processIgnoreChanges``: the ignored input gets its old value back before Check."""
+    stack.run("up", {"ignore": "label", **NO_B})
+
+    result = stack.run("up", {"ignore": "label", "label": "two", **NO_B})
+
+    assert result.ok, result.text
+    assert result.ops["a"] == "same"
+    assert stack.export()["a"]["inputs"]["label"] == "one"
