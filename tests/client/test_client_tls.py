@@ -138,6 +138,36 @@ def test_requests_ca_bundle_wins_over_ssl_cert_file(
     assert "REQUESTS_CA_BUNDLE" in str(info.value)
 
 
+def test_curl_ca_bundle_is_trusted(
+    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(ca_file))
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+
+
+@pytest.mark.parametrize(
+    ("winner", "loser"),
+    [("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"), ("CURL_CA_BUNDLE", "SSL_CERT_FILE")],
+)
+def test_ca_variables_keep_their_order(
+    tls_server: _TLSServer,
+    ca_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    winner: str,
+    loser: str,
+) -> None:
+    """REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE (requests' order), then SSL_CERT_FILE."""
+    monkeypatch.setenv(winner, certifi.where())
+    monkeypatch.setenv(loser, str(ca_file))
+    with pytest.raises(NetworkError) as info:
+        _client(tls_server).reset_password()
+    assert winner in str(info.value)
+    monkeypatch.setenv(winner, str(ca_file))
+    monkeypatch.setenv(loser, certifi.where())
+    monkeypatch.setattr(client_module, "_sessions", {})
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+
+
 @pytest.mark.parametrize("max_retries", [0, 3])
 def test_untrusted_certificate_fails_once_without_secrets(
     tls_server: _TLSServer, max_retries: int, caplog: pytest.LogCaptureFixture
