@@ -48,7 +48,6 @@ from urllib3.util.retry import Retry
 
 from pulumi_metal_reset import __version__
 from pulumi_metal_reset.api_models import ApiErrorBody, NewPassword
-from pulumi_metal_reset.endpoint import is_loopback_host, normalise_api_url
 from pulumi_metal_reset.errors import (
     AmbiguousNetworkError,
     AmbiguousServerError,
@@ -66,6 +65,8 @@ from pulumi_metal_reset.operations import CREATE_TOKEN, RESET_PASSWORD, Operatio
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
 
+    from pulumi_metal_reset.connection import Connection
+
 __all__ = ["POOL_MAXSIZE", "USER_AGENT", "MetalClient"]
 
 _log = logging.getLogger("pulumi_metal_reset.client")
@@ -73,8 +74,6 @@ _log = logging.getLogger("pulumi_metal_reset.client")
 USER_AGENT: Final = f"pulumi-metal-reset/{__version__}"
 #: Connections kept per host: twice the provider server's four worker threads.
 POOL_MAXSIZE: Final = 8
-#: Seconds allowed to open a connection; a longer wait means the host is unreachable.
-_MAX_CONNECT_TIMEOUT: Final = 10.0
 #: The API's bodies are tiny; anything larger is not the Metal API and is not read further.
 _MAX_BODY_BYTES: Final = 1 << 20
 #: Each API message quoted in an InvalidRequestError is cut to this length.
@@ -208,11 +207,6 @@ def _no_proxies() -> MutableMapping[str, str]:
     return cast("MutableMapping[str, str]", {"http": None, "https": None, "all": None})
 
 
-def _check_header_token(token: str) -> bool:
-    """A header value must be visible ASCII; requests would otherwise quote it in an error."""
-    return bool(token) and all("!" <= ch <= "~" for ch in token)
-
-
 def _clean_api_message(message: str, token: str) -> str | None:
     """One API message fit to quote: never one holding the token, single-line, bounded."""
     if token in message:
@@ -228,13 +222,15 @@ def _clean_api_message(message: str, token: str) -> str | None:
 class MetalClient:
     """Equinix Metal's password-reset calls, named as in `equinix_metal.PasswordResetTokensApi`.
 
-    Cheap to create (no socket is opened until a call); holds the token privately and refuses to
-    be pickled so that it can never end up in Pulumi state.
+    Takes a `Connection` that `settings.connection_for` resolved and validated; checks nothing
+    again. Cheap to create (no socket is opened until a call); refuses to be pickled so that it
+    can never end up in Pulumi state.
     """
 
     __slots__ = (
         "_api_url",
         "_api_url_source",
+        "_auth",
         "_connect_timeout",
         "_host",
         "_loopback",
@@ -245,62 +241,18 @@ class MetalClient:
         "_token_source",
     )
 
-    def __init__(
-        self,
-        api_url: str,
-        token: str,
-        *,
-        token_source: str,
-        api_url_source: str = "the API endpoint setting",
-        timeout: float = 30.0,
-        connect_timeout: float | None = None,
-        max_retries: int = 10,
-        max_retry_wait: float = 30.0,
-    ) -> None:
-        """Validate everything that can be checked offline; raise ConfigurationError otherwise.
-
-        `token_source` and `api_url_source` are phrases such as "the stack config
-        equinix:authToken" that error messages use to say where a bad value came from.
-        `connect_timeout` defaults to the smaller of `timeout` and 10 s.
-        """
-        try:
-            self._api_url = normalise_api_url(api_url)
-        except ValueError as exc:
-            raise ConfigurationError(f"The API endpoint from {api_url_source} {exc}.") from None
-        token = token.strip()
-        if not token:
-            raise ConfigurationError(
-                f"The API token from {token_source} is empty; set it to an Equinix Metal user "
-                "API key."
-            ) from None
-        if not _check_header_token(token):
-            raise ConfigurationError(
-                f"The API token from {token_source} contains spaces or characters that cannot be "
-                "sent in an HTTP header; copy the API key again without extra characters."
-            ) from None
-        for name, value in (("timeout", timeout), ("max_retry_wait", max_retry_wait)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ConfigurationError(f"The {name} must be a finite number of seconds >= 0.")
-        if timeout <= 0:
-            raise ConfigurationError("The timeout must be more than 0 seconds.")
-        if connect_timeout is not None and not (
-            math.isfinite(connect_timeout) and connect_timeout > 0
-        ):
-            raise ConfigurationError("The connect_timeout must be more than 0 seconds.")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError("The max_retries must be a whole number >= 0.")
-        self._token = SecretStr(token)
-        self._token_source = token_source
-        self._api_url_source = api_url_source
-        self._timeout = float(timeout)
-        self._connect_timeout = float(
-            connect_timeout if connect_timeout is not None else min(timeout, _MAX_CONNECT_TIMEOUT)
-        )
-        self._max_retries = max_retries
-        self._max_retry_wait = float(max_retry_wait)
-        host = urlsplit(self._api_url).hostname or ""
-        self._host = host
-        self._loopback = is_loopback_host(host)
+    def __init__(self, connection: Connection) -> None:
+        self._api_url = connection.api_url
+        self._token = connection.token
+        self._token_source = connection.token_source
+        self._api_url_source = connection.api_url_source
+        self._timeout = connection.timeout
+        self._connect_timeout = connection.connect_timeout
+        self._max_retries = connection.max_retries
+        self._max_retry_wait = connection.max_retry_wait
+        self._host = connection.host
+        self._loopback = connection.loopback
+        self._auth = _TokenAuth(connection.token)
 
     @property
     def api_url(self) -> str:
@@ -391,7 +343,7 @@ class MetalClient:
                 method,
                 url,
                 headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                auth=_TokenAuth(self._token),
+                auth=self._auth,
                 timeout=(self._connect_timeout, self._timeout),
                 allow_redirects=False,
                 stream=True,

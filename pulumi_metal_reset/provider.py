@@ -99,16 +99,7 @@ class PasswordResetTokenProvider(ResourceProvider):
         if self._config is None:  # never configured, as under pulumi's mocks
             self._config, self._environ = {}, _environment()
         try:
-            conn = connection_for(props, self._config, self._environ or {})
-            return MetalClient(
-                conn.api_url,
-                conn.token.get_secret_value(),
-                token_source=conn.token_source,
-                api_url_source=conn.api_url_source,
-                timeout=conn.timeout,
-                max_retries=conn.max_retries,
-                max_retry_wait=conn.max_retry_wait,
-            )
+            return MetalClient(connection_for(props, self._config, self._environ or {}))
         except ConfigurationError as err:
             raise err.with_traceback(None) from None
 

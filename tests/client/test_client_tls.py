@@ -24,6 +24,7 @@ from pulumi_metal_reset import client as client_module
 from pulumi_metal_reset.client import MetalClient
 from pulumi_metal_reset.errors import AmbiguousOutcomeError, ConfigurationError, NetworkError
 
+from .conftest import connection
 from .support import PASSWORD, TOKEN
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -104,12 +105,13 @@ def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[_TLS
 
 def _client(server: _TLSServer, max_retries: int = 3) -> MetalClient:
     return MetalClient(
-        f"https://127.0.0.1:{server.server_address[1]}",
-        TOKEN,
-        token_source="the stack config equinix:authToken",
-        timeout=5.0,
-        max_retries=max_retries,
-        max_retry_wait=0.01,
+        connection(
+            api_url=f"https://127.0.0.1:{server.server_address[1]}",
+            token=TOKEN,
+            timeout=5.0,
+            max_retries=max_retries,
+            max_retry_wait=0.01,
+        )
     )
 
 
