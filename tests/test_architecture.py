@@ -8,30 +8,53 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pulumi_metal_reset"
 
-# module (relative to the package) -> top-level imports it must never make
+# module or subpackage (relative to the package) -> top-level imports it must never make
 FORBIDDEN: dict[str, set[str]] = {
     "schedule": {"pulumi", "requests", "urllib3", "pydantic", "http", "socket"},
     "endpoint": {"pulumi", "requests", "urllib3", "http", "socket"},
+    "operations": {"pulumi", "requests", "urllib3", "pydantic", "http", "socket"},
     "errors": {"pulumi", "requests", "urllib3", "http"},
     "api_models": {"pulumi", "requests", "urllib3", "http"},
+    "connection": {"pulumi", "requests", "urllib3", "http"},
     "inputs": {"pulumi", "requests", "urllib3", "http"},
     "settings": {"pulumi", "requests", "urllib3", "http"},
     "rotation": {"pulumi", "requests", "urllib3", "http"},
-    "client": {"pulumi"},
+    # The client parses bodies through api_models and never validates: no pydantic of its own.
+    "client": {"pulumi", "pydantic"},
+    "emulator": {"pulumi", "requests", "urllib3", "pydantic"},
 }
 INTERNAL_FORBIDDEN: dict[str, set[str]] = {
-    "client": {"provider", "resource", "inputs", "settings", "rotation", "emulator", "testing"},
+    "client": {
+        "provider",
+        "resource",
+        "inputs",
+        "settings",
+        "rotation",
+        "schedule",
+        "emulator",
+        "testing",
+    },
+    "connection": {"client", "settings", "inputs", "provider", "resource", "emulator", "testing"},
     "inputs": {"client", "provider", "resource", "emulator", "testing"},
     "settings": {"client", "provider", "resource", "emulator", "testing"},
     "provider": {"resource", "emulator", "testing"},
     "resource": {"emulator", "testing", "client"},
+    "emulator": {"client", "settings", "inputs", "provider", "resource", "testing"},
 }
 
 
+def _files(module: str) -> list[Path]:
+    """The module's file, or every file of the subpackage of that name."""
+    package = PACKAGE / module
+    return sorted(package.rglob("*.py")) if package.is_dir() else [PACKAGE / f"{module}.py"]
+
+
 def _imports(path: Path) -> set[str]:
+    """Every import in the file, wherever it is: top level, in functions, under TYPE_CHECKING."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -44,18 +67,59 @@ def _imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", sorted(FORBIDDEN))
 def test_third_party_layering(module: str) -> None:
-    tops = {name.split(".")[0] for name in _imports(PACKAGE / f"{module}.py")}
-    assert not tops & FORBIDDEN[module], f"{module} imports {tops & FORBIDDEN[module]}"
+    for path in _files(module):
+        tops = {name.split(".")[0] for name in _imports(path)}
+        assert not tops & FORBIDDEN[module], f"{path.name} imports {tops & FORBIDDEN[module]}"
 
 
 @pytest.mark.parametrize("module", sorted(INTERNAL_FORBIDDEN))
 def test_internal_layering(module: str) -> None:
-    ours = {
-        name.split(".")[1]
-        for name in _imports(PACKAGE / f"{module}.py")
-        if name.startswith("pulumi_metal_reset.")
-    }
-    assert not ours & INTERNAL_FORBIDDEN[module], f"{module} imports {ours}"
+    for path in _files(module):
+        ours = {
+            name.split(".")[1] for name in _imports(path) if name.startswith("pulumi_metal_reset.")
+        }
+        assert not ours & INTERNAL_FORBIDDEN[module], f"{path.name} imports {ours}"
+
+
+# --- the client does not validate settings ----------------------------------------------------
+
+
+def test_client_modules_import_no_validation() -> None:
+    """`settings.connection_for` validates and normalises, once; the client reads the result."""
+    for path in _files("client"):
+        names = _imports(path)
+        assert not {n for n in names if n == "pydantic" or n.startswith("pydantic.")}, path
+        assert "pulumi_metal_reset.endpoint.normalise_api_url" not in names, path
+        assert not {n for n in names if n.startswith("pulumi_metal_reset.settings")}, path
+
+
+def test_client_import_loads_no_validation_layer() -> None:
+    code = (
+        "import sys, pulumi_metal_reset.client;"
+        "print(sorted(m for m in ('pulumi_metal_reset.settings', 'pulumi_metal_reset.inputs', "
+        "'email_validator', 'pulumi') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_client_takes_a_connection_as_it_is() -> None:
+    """Values that connection_for would refuse pass through untouched: nothing is re-checked."""
+    from pulumi_metal_reset.client import MetalClient
+    from pulumi_metal_reset.connection import Connection
+
+    unchecked = Connection(
+        api_url="http://Not-Normalised.example:1/x/",
+        api_url_source="a test",
+        token=SecretStr(" not header safe "),
+        token_source="a test",
+        timeout=-1.0,
+        max_retries=-5,
+        max_retry_wait=float("nan"),
+    )
+    assert MetalClient(unchecked).api_url == "http://Not-Normalised.example:1/x/"
 
 
 def test_nothing_outside_testing_imports_the_emulator() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from pulumi_metal_reset import client as client_module
-from pulumi_metal_reset.client import POOL_MAXSIZE
+from pulumi_metal_reset.client import POOL_MAXSIZE, _transport
 
 from .conftest import MakeClient
 from .support import PASSWORD, Reply, ScriptedServer
@@ -17,17 +16,17 @@ def test_same_session_across_clients_and_threads(make_client: MakeClient) -> Non
 
     def session_id() -> int:
         barrier.wait()  # all threads race for the first creation
-        return id(client_module._shared_session(3, 0.01))
+        return id(_transport.shared_session(3, 0.01))
 
     make_client()
     with ThreadPoolExecutor(8) as pool:
         ids = set(pool.map(lambda _: session_id(), range(8)))
-    assert ids == {id(client_module._shared_session(3, 0.01))}
-    assert client_module._shared_session(3, 0.01) is not client_module._shared_session(4, 0.01)
+    assert ids == {id(_transport.shared_session(3, 0.01))}
+    assert _transport.shared_session(3, 0.01) is not _transport.shared_session(4, 0.01)
 
 
 def test_adapter_pool_and_policy() -> None:
-    session = client_module._shared_session(2, 0.5)
+    session = _transport.shared_session(2, 0.5)
     adapter = session.get_adapter("https://api.equinix.com/metal/v1")
     assert adapter is session.get_adapter("http://127.0.0.1:1/")
     assert adapter._pool_maxsize >= 8  # type: ignore[attr-defined]
@@ -58,5 +57,5 @@ def test_four_threads_share_keep_alive_connections(
     assert results == [calls_per_thread] * 4
     assert len(server.requests) == 4 * calls_per_thread
     assert 1 <= len(server.ports) <= min(4, POOL_MAXSIZE)
-    session = client_module._shared_session(3, 0.01)
+    session = _transport.shared_session(3, 0.01)
     assert len(session.cookies) == 0

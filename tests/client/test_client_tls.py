@@ -20,8 +20,7 @@ import certifi
 import pytest
 import trustme
 
-from pulumi_metal_reset import client as client_module
-from pulumi_metal_reset.client import MetalClient
+from pulumi_metal_reset.client import MetalClient, _transport
 from pulumi_metal_reset.errors import AmbiguousOutcomeError, ConfigurationError, NetworkError
 
 from .conftest import connection
@@ -90,7 +89,7 @@ def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[_TLS
     another test's CA can make this one pass; and no CA variable from the outer environment."""
     for name in CA_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(client_module, "_sessions", {})
+    monkeypatch.setattr(_transport, "_sessions", {})
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     server = _TLSServer(context)
@@ -166,7 +165,7 @@ def test_ca_variables_keep_their_order(
     assert winner in str(info.value)
     monkeypatch.setenv(winner, str(ca_file))
     monkeypatch.setenv(loser, certifi.where())
-    monkeypatch.setattr(client_module, "_sessions", {})
+    monkeypatch.setattr(_transport, "_sessions", {})
     assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
