@@ -59,13 +59,13 @@ class MetalClient:
     Pulumi state.
     """
 
-    __slots__ = ("_auth", "_conn", "_log_path", "_url")
+    __slots__ = ("_auth", "_conn", "_path", "_url")
 
     def __init__(self, connection: Connection) -> None:
         self._conn = connection
         self._auth = _TokenAuth(connection)
         self._url = connection.api_url + RESET_PATH
-        self._log_path = urlsplit(self._url).path
+        self._path = urlsplit(self._url).path
 
     @property
     def api_url(self) -> str:
@@ -117,10 +117,9 @@ class MetalClient:
     def _send(self, op: Operation, query: str) -> tuple[int, bytes | None]:
         """Send once through the pooled session; return (status, body or None if it broke)."""
         conn = self._conn
-        session = _transport.shared_session(conn.max_retries, conn.max_retry_wait)
-        verify, ca_variable = _transport.ca_bundle()
+        transport = _transport.transport_for(conn)
         try:
-            response = session.request(
+            response = transport.session.request(
                 op.method,
                 self._url + query,
                 headers=_HEADERS,
@@ -128,15 +127,14 @@ class MetalClient:
                 timeout=(conn.connect_timeout, conn.timeout),
                 allow_redirects=False,
                 stream=True,
-                verify=verify,
-                proxies=_transport.no_proxies() if conn.loopback else None,
             )
         except requests.RequestException as exc:
-            _log.debug("%s %s -> %s", op.method, self._log_path, type(exc).__name__)
-            raise _outcomes.transport_error(op, exc, conn, ca_variable) from None
+            _log.debug("%s %s -> %s", op.method, self._path, type(exc).__name__)
+            raise _outcomes.transport_error(op, exc, conn, transport.ca_variable) from None
         except OSError:
-            # requests raises a bare OSError, before connecting, for a CA path that does not exist.
-            if ca_variable is None or os.path.exists(str(verify)):
+            # requests raises a bare OSError for a CA path that vanished after it was checked.
+            ca_variable = transport.ca_variable
+            if ca_variable is None or os.path.exists(str(transport.session.verify)):
                 raise
             raise _transport.missing_ca_bundle(ca_variable) from None
         try:
@@ -145,7 +143,7 @@ class MetalClient:
             body = None
         finally:
             response.close()
-        _log.debug("%s %s -> %d", op.method, self._log_path, response.status_code)
+        _log.debug("%s %s -> %d", op.method, self._path, response.status_code)
         return response.status_code, body
 
 

@@ -4,9 +4,12 @@
   keep-alive connections instead of paying a TCP (and TLS) handshake per call.
 * Retries run inside urllib3's `Retry`, configured so that only what provably did not take
   effect is retried: connection failures before the request was sent, 429 and 503.
-* TLS is always verified, against the CA bundle named by REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or
-  SSL_CERT_FILE (read per call, first set wins), else certifi's. *_PROXY variables apply as
-  requests applies them; loopback endpoints bypass every proxy.
+* The environment is read once, when the session for an endpoint is made: the CA bundle
+  (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, first set wins, else certifi's) and the
+  proxies (*_PROXY and NO_PROXY, resolved by requests' own `get_environ_proxies`; loopback
+  endpoints bypass every proxy). The session then runs with `trust_env=False`, so requests no
+  longer re-reads them on every call. A variable changed later in the same process is not seen;
+  the provider process lives for one deployment, so that is the deployment's environment.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import math
 import os
 import random
 import threading
-from collections.abc import Collection, MutableMapping
+from collections.abc import Collection
+from dataclasses import dataclass
 from itertools import takewhile
-from typing import TYPE_CHECKING, Final, cast
+from typing import TYPE_CHECKING, Final
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
@@ -30,14 +35,9 @@ from pulumi_metal_reset.errors import ConfigurationError
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
 
-__all__ = [
-    "POOL_MAXSIZE",
-    "ca_bundle",
-    "missing_ca_bundle",
-    "no_proxies",
-    "retry_policy",
-    "shared_session",
-]
+    from pulumi_metal_reset.connection import Connection
+
+__all__ = ["POOL_MAXSIZE", "Transport", "missing_ca_bundle", "retry_policy", "transport_for"]
 
 #: Connections kept per host: twice the provider server's four worker threads.
 POOL_MAXSIZE: Final = 8
@@ -106,25 +106,26 @@ class _BlockAllCookies(http.cookiejar.DefaultCookiePolicy):
         super().__init__(allowed_domains=[])
 
 
-def ca_bundle() -> tuple[str | bool, str | None]:
-    """`verify` for this call and the variable it came from, read from the environment now.
+@dataclass(frozen=True)
+class Transport:
+    """A session set up for one endpoint, and where its CA bundle came from (for messages)."""
+
+    session: requests.Session
+    ca_variable: str | None
+    """The variable that named the CA bundle; None for certifi's bundle."""
+
+
+def _ca_bundle() -> tuple[str | bool, str | None]:
+    """`verify` and the variable it came from. Never False: an empty variable means unset.
 
     Hand-written because requests reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE but ignores
-    SSL_CERT_FILE (it uses certifi). Never False: an empty variable means the default bundle.
+    SSL_CERT_FILE (it uses certifi), which private-CA setups commonly set.
     """
     for name in CA_BUNDLE_VARIABLES:
         value = os.environ.get(name)
         if value:
             return value, name
     return True, None
-
-
-def no_proxies() -> MutableMapping[str, str]:
-    """A fresh dict each call, since requests fills it in from the environment.
-
-    requests documents None as "no proxy for this scheme"; its stubs only admit str values.
-    """
-    return cast("MutableMapping[str, str]", {"http": None, "https": None, "all": None})
 
 
 def missing_ca_bundle(variable: str) -> ConfigurationError:
@@ -134,32 +135,40 @@ def missing_ca_bundle(variable: str) -> ConfigurationError:
     )
 
 
-def _new_session(max_retries: int, max_retry_wait: float) -> requests.Session:
+def _new_transport(conn: Connection) -> Transport:
+    verify, ca_variable = _ca_bundle()
+    # Checked here, before any socket: requests would raise a bare OSError on every call.
+    # Plain http (loopback only) never reads the bundle, as with requests.
+    https = conn.api_url.startswith("https:")
+    if https and ca_variable is not None and not os.path.exists(str(verify)):
+        raise missing_ca_bundle(ca_variable)
     session = requests.Session()
     session.cookies.set_policy(_BlockAllCookies())
-    session.verify = True
-    session.trust_env = True  # honour *_PROXY like requests; CA bundles: see ca_bundle
+    session.trust_env = False  # the environment was read just now, once
+    session.verify = verify
+    # requests' own resolution (NO_PROXY, lower case first), for this endpoint only.
+    session.proxies = {} if conn.loopback else dict(get_environ_proxies(conn.api_url))
     adapter = HTTPAdapter(
         pool_connections=4,
         pool_maxsize=POOL_MAXSIZE,
-        max_retries=retry_policy(max_retries, max_retry_wait),
+        max_retries=retry_policy(conn.max_retries, conn.max_retry_wait),
     )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    return session
+    return Transport(session, ca_variable)
 
 
-_sessions: dict[tuple[int, float], requests.Session] = {}
-_sessions_lock = threading.Lock()
+_transports: dict[tuple[str, int, float], Transport] = {}
+_transports_lock = threading.Lock()
 
 
-def shared_session(max_retries: int, max_retry_wait: float) -> requests.Session:
-    """The process's pooled session for this retry policy, created once under a lock."""
-    key = (max_retries, max_retry_wait)
-    session = _sessions.get(key)
-    if session is None:
-        with _sessions_lock:
-            session = _sessions.get(key)
-            if session is None:
-                session = _sessions[key] = _new_session(max_retries, max_retry_wait)
-    return session
+def transport_for(conn: Connection) -> Transport:
+    """The process's transport for this endpoint and retry policy, made once under a lock."""
+    key = (conn.api_url, conn.max_retries, conn.max_retry_wait)
+    transport = _transports.get(key)
+    if transport is None:
+        with _transports_lock:
+            transport = _transports.get(key)
+            if transport is None:
+                transport = _transports[key] = _new_transport(conn)
+    return transport

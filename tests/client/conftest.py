@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_metal_reset.client import MetalClient
+from pulumi_metal_reset.client import MetalClient, _transport
 from pulumi_metal_reset.connection import Connection
 from pulumi_metal_reset.settings import connection_for
 
@@ -38,8 +38,16 @@ CONFIG_KEYS = {
 
 
 def connection(**settings: Any) -> Connection:
-    """A connection resolved from stack config, as the provider resolves one."""
+    """A connection resolved from stack config, as the provider resolves one (token: TOKEN)."""
+    settings.setdefault("token", TOKEN)
     return connection_for({}, {CONFIG_KEYS[k]: str(v) for k, v in settings.items()}, {})
+
+
+@pytest.fixture(autouse=True)
+def fresh_transports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no pooled session, so each reads its own environment (proxies,
+    CA bundle) and no connection verified or proxied in another test can make it pass."""
+    monkeypatch.setattr(_transport, "_transports", {})
 
 
 @pytest.fixture

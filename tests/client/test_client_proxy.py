@@ -117,3 +117,17 @@ def test_a_loopback_endpoint_bypasses_every_proxy(
     assert make_client().reset_password().new_password.get_secret_value() == PASSWORD
     assert proxy.lines == []
     assert len(server.requests) == 1
+
+
+def test_proxy_variables_are_read_once_per_process(
+    proxy: RecordingProxy, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolved when the endpoint's session is made, then kept for the process (see _transport)."""
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    with pytest.raises(NetworkError):
+        make_client(api_url=REMOTE, max_retries=0).reset_password()
+    monkeypatch.delenv("HTTPS_PROXY")
+    monkeypatch.setenv("NO_PROXY", "*")
+    with pytest.raises(NetworkError, match="the proxy could not be reached"):
+        make_client(api_url=REMOTE, max_retries=0).reset_password()
+    assert len(proxy.lines) == 2

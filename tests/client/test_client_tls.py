@@ -89,7 +89,7 @@ def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[_TLS
     another test's CA can make this one pass; and no CA variable from the outer environment."""
     for name in CA_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(_transport, "_sessions", {})
+    monkeypatch.setattr(_transport, "_transports", {})
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     server = _TLSServer(context)
@@ -165,7 +165,7 @@ def test_ca_variables_keep_their_order(
     assert winner in str(info.value)
     monkeypatch.setenv(winner, str(ca_file))
     monkeypatch.setenv(loser, certifi.where())
-    monkeypatch.setattr(_transport, "_sessions", {})
+    monkeypatch.setattr(_transport, "_transports", {})
     assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
@@ -192,6 +192,20 @@ def test_untrusted_certificate_fails_once_without_secrets(
     assert error.__suppress_context__
     assert tls_server.accepted == 1
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+def test_ca_variables_are_read_once_per_process(
+    tls_server: _TLSServer, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read when the endpoint's session is made, then kept: the provider process lives for one
+    deployment, so a variable changed inside it later is not followed (see _transport)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    _transport.transport_for(_client(tls_server)._conn).session.close()  # force a new handshake
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    assert tls_server.accepted == 2
 
 
 def test_missing_ca_file_is_a_configuration_error(
