@@ -143,6 +143,28 @@ def test_provider_import_does_not_load_the_http_stack() -> None:
     assert out.strip() == "[]"
 
 
+def test_the_first_create_builds_no_response_model() -> None:
+    """A create that succeeds reads no body, so it does not pay for the body models; the first
+    rotation does."""
+    code = (
+        "import sys\n"
+        "from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator\n"
+        "from pulumi_metal_reset.client import MetalClient\n"
+        "from pulumi_metal_reset.settings import connection_for\n"
+        "with Emulator() as emu:\n"
+        "    config = {'equinix:endpoint': emu.url, 'equinix:authToken': DEV_TOKEN}\n"
+        "    client = MetalClient(connection_for({}, config, {}))\n"
+        "    client.create_password_reset_token('a@example.com')\n"
+        "    print('pulumi_metal_reset.api_models' in sys.modules)\n"
+        "    client.reset_password()\n"
+        "    print('pulumi_metal_reset.api_models' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "True"]
+
+
 def test_package_ships_py_typed() -> None:
     assert (PACKAGE / "py.typed").exists()
 

@@ -26,7 +26,6 @@ from urllib3.exceptions import (
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from pulumi_metal_reset import api_models
 from pulumi_metal_reset.errors import (
     AmbiguousNetworkError,
     AmbiguousServerError,
@@ -41,6 +40,7 @@ from pulumi_metal_reset.errors import (
 from pulumi_metal_reset.operations import CREATE_TOKEN, RESET_PASSWORD, Operation
 
 if TYPE_CHECKING:
+    from pulumi_metal_reset.api_models import NewPassword
     from pulumi_metal_reset.connection import Connection
 
 __all__ = ["created", "new_password", "status_error", "transport_error"]
@@ -60,13 +60,15 @@ def created(status: int, body: bytes | None, conn: Connection) -> MetalApiError 
     return status_error(CREATE_TOKEN, status, body, conn)
 
 
-def new_password(
-    status: int, body: bytes | None, conn: Connection
-) -> api_models.NewPassword | MetalApiError:
+def new_password(status: int, body: bytes | None, conn: Connection) -> NewPassword | MetalApiError:
     """The DELETE's answer: 201 (or 200) with `{"new_password": "<non-empty>"}` is success.
 
     `body` is None when the connection broke while the body was read.
     """
+    # Imported on first use, here and in `api_messages`: a create that succeeds reads no body,
+    # so the provider's first create does not build these pydantic models.
+    from pulumi_metal_reset import api_models
+
     op = RESET_PASSWORD
     if status in (200, 201):
         if body is None:
@@ -231,6 +233,8 @@ def api_messages(body: bytes | None, conn: Connection) -> tuple[str, ...]:
     """The messages of an Error body that are fit to quote (see `clean_api_message`)."""
     if not body:
         return ()
+    from pulumi_metal_reset import api_models
+
     token = conn.token.get_secret_value()
     cleaned = (clean_api_message(m, token) for m in api_models.parse_error_messages(body))
     return tuple(m for m in cleaned if m)
