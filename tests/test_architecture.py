@@ -122,6 +122,115 @@ def test_client_takes_a_connection_as_it_is() -> None:
     assert MetalClient(unchecked).api_url == "http://Not-Normalised.example:1/x/"
 
 
+# --- no import circle, counting TYPE_CHECKING and function-level imports ---------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it names in any import statement (relative ones too)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+    def resolve(base: str, name: str | None = None) -> str | None:
+        if name is not None and f"{base}.{name}" in modules:
+            return f"{base}.{name}"  # `from package import submodule`
+        while base and base not in modules:
+            base = base.rpartition(".")[0]  # `import a.b.attr` names module a.b
+        return base or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        edges: set[str | None] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                edges.update(
+                    resolve(a.name)
+                    for a in node.names
+                    if a.name == PACKAGE.name or a.name.startswith(PACKAGE.name + ".")
+                )
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package
+                    for _ in range(node.level - 1):
+                        anchor = anchor.rpartition(".")[0]
+                    base = f"{anchor}.{base}" if base else anchor
+                if base == PACKAGE.name or base.startswith(PACKAGE.name + "."):
+                    edges.update(resolve(base, a.name) for a in node.names)
+        graph[module] = {e for e in edges if e is not None and e != module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle_anywhere_in_the_package() -> None:
+    assert _cycles(_import_graph()) == []
+
+
+def test_the_circle_finder_finds_circles() -> None:
+    """The check above is not vacuous: the same finder reports a planted circle."""
+    graph = _import_graph()
+    assert "pulumi_metal_reset.provider" in graph["pulumi_metal_reset"]  # TYPE_CHECKING seen
+    assert "pulumi_metal_reset.client._outcomes" in graph["pulumi_metal_reset.client._client"]
+    graph["pulumi_metal_reset.errors"] = graph["pulumi_metal_reset.errors"] | {
+        "pulumi_metal_reset.client._client"
+    }
+    assert any("pulumi_metal_reset.errors" in cycle for cycle in _cycles(graph))
+
+
+def test_the_emulator_handler_depends_on_a_protocol_not_on_the_server() -> None:
+    names = _imports(PACKAGE / "emulator" / "handler.py")
+    assert not {n for n in names if n.startswith("pulumi_metal_reset.emulator.server")}
+    assert "typing.Protocol" in names
+
+
+@pytest.mark.parametrize("module", ["metal_api", "control_api", "wire"])
+def test_the_emulator_apis_know_nothing_of_sockets(module: str) -> None:
+    """Serving the Metal API and serving the control API are jobs apart from the HTTP handler."""
+    names = _imports(PACKAGE / "emulator" / f"{module}.py")
+    assert not names & {"socket", "socketserver", "http.server", "selectors"}
+    siblings = {
+        name.split(".")[2]
+        for name in names
+        if name.startswith("pulumi_metal_reset.emulator.") and len(name.split(".")) > 2
+    }
+    assert not siblings & ({"handler", "server", "metal_api", "control_api"} - {module})
+
+
 def test_nothing_outside_testing_imports_the_emulator() -> None:
     for path in PACKAGE.rglob("*.py"):
         relative = path.relative_to(PACKAGE).parts
