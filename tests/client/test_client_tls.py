@@ -6,15 +6,10 @@ call succeeds only if the client loaded the CA from the variable under test.
 
 from __future__ import annotations
 
-import http.server
-import json
 import logging
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import certifi
 import pytest
@@ -24,51 +19,9 @@ from pulumi_metal_reset.client import MetalClient, _transport
 from pulumi_metal_reset.errors import AmbiguousOutcomeError, ConfigurationError, NetworkError
 
 from .conftest import connection
-from .support import PASSWORD, TOKEN
+from .support import PASSWORD, TOKEN, Reply, ScriptedServer
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 5
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default stderr log."""
-
-    def do_DELETE(self) -> None:
-        body = json.dumps({"new_password": PASSWORD}).encode()
-        head = (
-            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode("latin-1")
-        self.wfile.write(head + body)  # one write: split writes stall keep-alive (Nagle)
-
-
-class _TLSServer(http.server.ThreadingHTTPServer):
-    """Counts accepted TCP connections; the handshake runs in the connection's own thread."""
-
-    daemon_threads = True
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.context = context
-        self.accepted = 0
-        self._lock = threading.Lock()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        with self._lock:
-            self.accepted += 1
-        return sock, address
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except OSError:  # the client rejected our certificate: expected in the failure tests
-            return
-        with tls:
-            super().finish_request(tls, client_address)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +37,7 @@ def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[_TLSServer]:
+def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
     """A fresh port and a fresh session cache per test, so no pooled connection verified under
     another test's CA can make this one pass; and no CA variable from the outer environment."""
     for name in CA_VARIABLES:
@@ -92,20 +45,17 @@ def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[_TLS
     monkeypatch.setattr(_transport, "_transports", {})
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = _TLSServer(context)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = ScriptedServer(Reply.json(201, {"new_password": PASSWORD}), context=context)
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
-def _client(server: _TLSServer, max_retries: int = 3) -> MetalClient:
+def _client(server: ScriptedServer, max_retries: int = 3) -> MetalClient:
     return MetalClient(
         connection(
-            api_url=f"https://127.0.0.1:{server.server_address[1]}",
+            api_url=server.url,
             token=TOKEN,
             timeout=5.0,
             max_retries=max_retries,
@@ -115,21 +65,21 @@ def _client(server: _TLSServer, max_retries: int = 3) -> MetalClient:
 
 
 def test_ssl_cert_file_is_trusted(
-    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
     assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 def test_requests_ca_bundle_is_trusted(
-    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
     assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 def test_requests_ca_bundle_wins_over_ssl_cert_file(
-    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same order as requests: SSL_CERT_FILE is only the fallback."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
@@ -140,7 +90,7 @@ def test_requests_ca_bundle_wins_over_ssl_cert_file(
 
 
 def test_curl_ca_bundle_is_trusted(
-    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CURL_CA_BUNDLE", str(ca_file))
     assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
@@ -151,7 +101,7 @@ def test_curl_ca_bundle_is_trusted(
     [("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"), ("CURL_CA_BUNDLE", "SSL_CERT_FILE")],
 )
 def test_ca_variables_keep_their_order(
-    tls_server: _TLSServer,
+    tls_server: ScriptedServer,
     ca_file: Path,
     monkeypatch: pytest.MonkeyPatch,
     winner: str,
@@ -171,7 +121,7 @@ def test_ca_variables_keep_their_order(
 
 @pytest.mark.parametrize("max_retries", [0, 3])
 def test_untrusted_certificate_fails_once_without_secrets(
-    tls_server: _TLSServer, max_retries: int, caplog: pytest.LogCaptureFixture
+    tls_server: ScriptedServer, max_retries: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The retry policy retries connect errors only (`other=0`): one handshake, however many
     retries are allowed, since a certificate that failed once fails again."""
@@ -195,7 +145,7 @@ def test_untrusted_certificate_fails_once_without_secrets(
 
 
 def test_ca_variables_are_read_once_per_process(
-    tls_server: _TLSServer, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read when the endpoint's session is made, then kept: the provider process lives for one
     deployment, so a variable changed inside it later is not followed (see _transport)."""
@@ -209,7 +159,7 @@ def test_ca_variables_are_read_once_per_process(
 
 
 def test_missing_ca_file_is_a_configuration_error(
-    tls_server: _TLSServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     with pytest.raises(ConfigurationError, match="SSL_CERT_FILE does not exist"):
