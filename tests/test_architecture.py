@@ -81,6 +81,27 @@ def test_internal_layering(module: str) -> None:
         assert not ours & INTERNAL_FORBIDDEN[module], f"{path.name} imports {ours}"
 
 
+#: The README's development layout, in order: each module imports only modules after it.
+LAYER_ORDER = (
+    "resource", "provider", "rotation", "inputs", "settings", "client", "connection",
+    "api_models", "errors", "operations", "schedule", "endpoint",
+)  # fmt: skip
+
+
+def test_layers_import_only_downwards() -> None:
+    for position, module in enumerate(LAYER_ORDER):
+        below = set(LAYER_ORDER[position + 1 :])
+        for path in _files(module):
+            ours = {
+                name.split(".")[1]
+                for name in _imports(path)
+                if name.startswith("pulumi_metal_reset.")
+            }
+            upwards = ours & set(LAYER_ORDER[:position])
+            assert not upwards, f"{path.name} ({module}) imports {upwards}, listed above it"
+            assert ours & set(LAYER_ORDER) <= below | {module}
+
+
 # --- the client does not validate settings ----------------------------------------------------
 
 
