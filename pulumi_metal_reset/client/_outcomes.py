@@ -122,10 +122,9 @@ def status_error(op: Operation, status: int, body: bytes | None, conn: Connectio
     if status == 422:
         messages = api_messages(body, conn)
         said = "; ".join(messages) if messages else "no reason given"
-        hint = "check the email address" if op is CREATE_TOKEN else "check the account"
         return InvalidRequestError(
             f"The Equinix Metal API rejected the request for {doing} (HTTP 422: {said}); "
-            f"{hint} and run again.",
+            f"{op.if_rejected} and run again.",
             status=status,
             operation=op,
             messages=messages,
