@@ -9,7 +9,7 @@ client depends on plain data and never on the validating layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, SupportsIndex
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -28,7 +28,7 @@ class Connection:
 
     The `*_source` fields are phrases such as "the stack config equinix:authToken" that error
     messages quote to say where a value came from. The token is a SecretStr, so no repr or log
-    line shows it.
+    line shows it, and the record refuses to be pickled, so it never reaches Pulumi state.
     """
 
     api_url: str
@@ -56,3 +56,8 @@ class Connection:
     def loopback(self) -> bool:
         """True for 127.0.0.0/8, ::1 and localhost (the emulator): no proxy applies to them."""
         return is_loopback_host(self.host)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        raise TypeError(
+            "A Connection holds an API token and must not be pickled; resolve it where it is used."
+        )

@@ -110,6 +110,15 @@ def test_connection_repr_hides_the_token() -> None:
     assert TOKEN not in str(conn)
 
 
+def test_connection_cannot_be_pickled() -> None:
+    import pickle
+
+    conn = connection_for({}, WITH_TOKEN, {})
+    with pytest.raises(TypeError, match="must not be pickled") as caught:
+        pickle.dumps(conn)
+    assert TOKEN not in str(caught.value)
+
+
 def test_an_empty_config_token_falls_back_to_the_environment() -> None:
     from pulumi_metal_reset.settings import hide_tokens
 
