@@ -49,6 +49,7 @@ from pulumi.runtime.proto import provider_pb2
 from pulumi_metal_reset.client import MetalClient
 from pulumi_metal_reset.emulator import DEV_TOKEN
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
+from pulumi_metal_reset.settings import connection_for
 from pulumi_metal_reset.testing.provider_server import ProviderServer
 
 HERE = Path(__file__).resolve().parent
@@ -221,7 +222,8 @@ def client_latency(emu: EmulatorProcess, plan: Plan) -> list[Latency]:
     def naive_requests() -> None:
         requests.delete(url, headers=headers, timeout=10).raise_for_status()
 
-    client = MetalClient(emu.url, DEV_TOKEN, token_source="the benchmark", timeout=10)
+    config = {"equinix:endpoint": emu.url, "equinix:authToken": DEV_TOKEN}
+    client = MetalClient(connection_for({}, config, {}))
 
     def ours() -> None:
         client.reset_password()

@@ -1,4 +1,4 @@
-"""Endpoint normalisation: pure string logic shared by validation, config and the client.
+"""Endpoint normalisation and the API's paths: pure string logic for settings, inputs and emulator.
 
 Every endpoint value may be given with or without Metal's `/metal/v1` path, so the emulator's
 printed URL and pulumi-equinix's `equinix:endpoint` both work wherever they are pasted.
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 __all__ = [
     "DEFAULT_API_URL",
     "METAL_PATH",
+    "RESET_PATH",
     "has_credentials",
     "is_loopback_host",
     "normalise_api_url",
@@ -19,6 +20,8 @@ __all__ = [
 
 METAL_PATH = "/metal/v1"
 DEFAULT_API_URL = "https://api.equinix.com" + METAL_PATH
+#: The password-reset resource, relative to the API base URL, as the spec names it.
+RESET_PATH = "/reset-password"
 
 
 def is_loopback_host(host: str) -> bool:

@@ -23,6 +23,8 @@ class Operation:
     """A gerund phrase for messages: "resetting the password"."""
     if_ambiguous: str
     """What a request that may have taken effect means, and what to do about it."""
+    if_rejected: str
+    """What to check when the API refuses the request as invalid (HTTP 422)."""
 
 
 CREATE_TOKEN = Operation(
@@ -32,6 +34,7 @@ CREATE_TOKEN = Operation(
     if_ambiguous=(
         "so a reset email may already have been sent; check the inbox before running it again"
     ),
+    if_rejected="check the email address",
 )
 
 RESET_PASSWORD = Operation(
@@ -42,4 +45,5 @@ RESET_PASSWORD = Operation(
         "so the password may already have been reset; running `pulumi up` again rotates it to a "
         "known password"
     ),
+    if_rejected="check the account",
 )

@@ -109,15 +109,7 @@ def _client(connection: Connection) -> MetalClient:
     """The one place a client is built, on first use: requests loads only when a call is made."""
     from pulumi_metal_reset.client import MetalClient
 
-    return MetalClient(
-        connection.api_url,
-        connection.token.get_secret_value(),
-        token_source=connection.token_source,
-        api_url_source=connection.api_url_source,
-        timeout=connection.timeout,
-        max_retries=connection.max_retries,
-        max_retry_wait=connection.max_retry_wait,
-    )
+    return MetalClient(connection)
 
 
 class PasswordResetTokenProvider(ResourceProvider):

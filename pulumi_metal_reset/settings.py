@@ -4,17 +4,20 @@ Precedence: resource input, then stack config, then environment, then default. O
 that wins is validated, and only when an API call needs it, so a stale variable that an input
 overrides, or a run that calls nothing, never fails. Every value keeps a phrase naming where it
 came from, so an error can tell the user what to fix. No HTTP, no Pulumi.
+
+This is the one place where connection settings are validated: the client takes the resolved
+`Connection` and checks nothing again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, SecretStr, TypeAdapter, ValidationError
 
 from pulumi_metal_reset import endpoint
+from pulumi_metal_reset.connection import Connection
 from pulumi_metal_reset.errors import ConfigurationError
 
 __all__ = ["CONFIG_KEYS", "ENV_KEYS", "Connection", "connection_for", "hide_tokens"]
@@ -39,19 +42,6 @@ MISSING_CREDENTIAL = (
     "equinix:authToken (pulumi config set --secret equinix:authToken <token>), or the "
     "environment variable METAL_AUTH_TOKEN."
 )
-
-
-@dataclass(frozen=True)
-class Connection:
-    """What one API call needs; the token is a SecretStr, so no repr or log shows it."""
-
-    api_url: str
-    api_url_source: str
-    token: SecretStr = field(repr=False)
-    token_source: str
-    timeout: float
-    max_retries: int
-    max_retry_wait: float
 
 
 def hide_tokens(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,8 +75,10 @@ def _number(adapter: TypeAdapter[T], found: tuple[Any, str] | None, default: T, 
         return default
     value, source = found
     try:
+        if isinstance(value, bool):  # pydantic's lax mode would read True as 1
+            raise ValueError
         return adapter.validate_python(value, strict=False)
-    except ValidationError:
+    except (ValidationError, ValueError):
         raise ConfigurationError(
             f"{source[0].upper()}{source[1:]} is {str(value)!r}, which is not {expected}; "
             "correct or unset it."
@@ -97,7 +89,26 @@ def _url(value: str, source: str) -> str:
     try:
         return endpoint.normalise_api_url(value)
     except ValueError as err:
-        raise ConfigurationError(f"The endpoint from {source} {err}.") from None
+        raise ConfigurationError(f"The API endpoint from {source} {err}.") from None
+
+
+def _token(value: Any, source: str) -> SecretStr:
+    """The token stripped of surrounding whitespace; it must fit in an HTTP header as it is.
+
+    A header value must be visible ASCII: requests would otherwise refuse it with an error that
+    quotes the value, and a token with spaces inside is a copy-paste accident anyway.
+    """
+    text = (value.get_secret_value() if isinstance(value, SecretStr) else str(value)).strip()
+    if not text:
+        raise ConfigurationError(
+            f"The API token from {source} is empty; set it to an Equinix Metal user API key."
+        )
+    if not all("!" <= ch <= "~" for ch in text):
+        raise ConfigurationError(
+            f"The API token from {source} contains spaces or characters that cannot be sent in "
+            "an HTTP header; copy the API key again without extra characters."
+        )
+    return SecretStr(text)
 
 
 def connection_for(
@@ -106,7 +117,8 @@ def connection_for(
     """Resolve and validate what a call needs; raise ConfigurationError before any request.
 
     `config` holds stack config values as the engine sends them (strings, namespaced keys);
-    token values may already be wrapped in SecretStr, as the provider keeps them.
+    token values may already be wrapped in SecretStr, as the provider keeps them. Every error is
+    one sentence naming the setting's source, raised without a chained cause.
     """
     url = _winner(inputs, config, environ, ("api_url", "equinix:endpoint", "EQUINIX_API_ENDPOINT"))
     api_url, api_url_source = endpoint.DEFAULT_API_URL, "the default endpoint"
@@ -117,11 +129,10 @@ def connection_for(
     )
     if token is None:
         raise ConfigurationError(MISSING_CREDENTIAL)
-    secret = token[0] if isinstance(token[0], SecretStr) else SecretStr(str(token[0]))
     return Connection(
         api_url=api_url,
         api_url_source=api_url_source,
-        token=secret,
+        token=_token(token[0], token[1]),
         token_source=token[1],
         timeout=_number(
             _TIMEOUT,

@@ -31,8 +31,10 @@ Control API (no auth, loopback only, never faulted, never journaled):
   the given fields; `DELETE`: no faults. 422 `{"errors": [...]}` for an invalid setting.
 - `GET /_emulator/journal`: `{"entries": [...]}`; `DELETE /_emulator/journal`: `{"cleared": n}`.
 
-Faults are described in `faults.py`, the journal in `journal.py`. Passwords are available in
-process only (`Emulator.password_of`), never over HTTP, in the journal or in logs.
+A port that is already taken raises `PortInUseError` (an `OSError`) whose message suggests port 0,
+which takes any free port. Faults are described in `faults.py`, the journal in `journal.py`.
+Passwords are available in process only (`Emulator.password_of`), never over HTTP, in the journal
+or in logs.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from pulumi_metal_reset.emulator.faults import (
     Faults,
 )
 from pulumi_metal_reset.emulator.journal import JournalEntry
-from pulumi_metal_reset.emulator.server import Emulator
+from pulumi_metal_reset.emulator.server import Emulator, PortInUseError
 
 __all__ = [
     "DEV_TOKEN",
@@ -60,4 +62,5 @@ __all__ = [
     "FaultConfigError",
     "Faults",
     "JournalEntry",
+    "PortInUseError",
 ]

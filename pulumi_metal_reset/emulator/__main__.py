@@ -33,7 +33,7 @@ from pulumi_metal_reset.emulator.faults import (
     FaultConfig,
     FaultConfigError,
 )
-from pulumi_metal_reset.emulator.server import Emulator
+from pulumi_metal_reset.emulator.server import Emulator, PortInUseError, bind_failure
 
 _log = logging.getLogger("pulumi_metal_reset.emulator")
 
@@ -144,7 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         emulator.start()
     except OSError as err:
-        parser.error(f"cannot listen on {args.host}:{args.port}: {err.strerror}")
+        # One sentence, not argparse's usage block: the flags were fine, the port was not.
+        message = (
+            str(err) if isinstance(err, PortInUseError) else bind_failure(args.host, args.port, err)
+        )
+        print(message, file=sys.stderr)
+        return 2
 
     stop = threading.Event()
 

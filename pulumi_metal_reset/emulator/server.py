@@ -14,6 +14,8 @@ to face a network.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import logging
 import socket
 import socketserver
@@ -25,19 +27,50 @@ from types import TracebackType
 from typing import Any
 
 from pulumi_metal_reset.emulator.accounts import DEV_TOKEN, DEV_USER, Accounts
+from pulumi_metal_reset.emulator.control_api import CONTROL_PREFIX, ControlApi
 from pulumi_metal_reset.emulator.faults import FaultConfig, Faults
-from pulumi_metal_reset.emulator.handler import CONTROL_PREFIX, EmulatorHandler
+from pulumi_metal_reset.emulator.handler import EmulatorHandler
 from pulumi_metal_reset.emulator.journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
+from pulumi_metal_reset.emulator.metal_api import MetalApi
+from pulumi_metal_reset.emulator.wire import redacted_path
 from pulumi_metal_reset.endpoint import METAL_PATH, is_loopback_host
 
-__all__ = ["Emulator", "EmulatorHTTPServer"]
+__all__ = ["Emulator", "EmulatorHTTPServer", "PortInUseError", "bind_failure"]
 
 _log = logging.getLogger("pulumi_metal_reset.emulator")
 _POLL_INTERVAL = 0.05  # how long `stop()` may wait for the accept loop to notice
 
 
+def _address_text(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class PortInUseError(OSError):
+    """The port is taken. `errno` and `strerror` are the operating system's, as for any bind
+    failure; `str()` is one sentence that says what to do."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(errno.EADDRINUSE, "Address already in use")
+        self.sentence = (
+            f"The emulator cannot listen on {_address_text(host, port)} because that port is "
+            "already in use; stop what is listening there, or pass --port 0 (port=0 in Python) "
+            "to take any free port and use the URL the emulator reports."
+        )
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+def bind_failure(host: str, port: int, err: OSError) -> str:
+    """One sentence for any other failure to listen (e.g. a privileged port)."""
+    return (
+        f"The emulator cannot listen on {_address_text(host, port)} ({err.strerror}); choose "
+        "another port, or pass --port 0 to take any free one."
+    )
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
-    """A thread per connection, holding the shared state the handler works on."""
+    """A thread per connection; it is the `handler.Backend` its handlers work through."""
 
     daemon_threads = True
     block_on_close = False
@@ -48,12 +81,15 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self, address: tuple[str, int], accounts: Accounts, faults: Faults, journal: Journal
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.accounts = accounts
-        self.faults = faults
-        self.journal = journal
+        self.metal_api = MetalApi(accounts, faults, journal)
+        self.control_api = ControlApi(faults, journal)
+        self._redact = accounts.redact
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(address, EmulatorHandler)
+        super().__init__(address, functools.partial(EmulatorHandler, backend=self))
+
+    def redact_path(self, path: str) -> str:
+        return redacted_path(path, self._redact)
 
     def server_bind(self) -> None:
         """Skip `HTTPServer.server_bind`'s reverse DNS lookup (`getfqdn`): it can take seconds."""
@@ -120,7 +156,12 @@ class Emulator:
         if self._started:
             raise RuntimeError("this emulator was already started; create a new one")
         self._started = True
-        server = EmulatorHTTPServer(self._address, self._accounts, self._faults, self._journal)
+        try:
+            server = EmulatorHTTPServer(self._address, self._accounts, self._faults, self._journal)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise PortInUseError(*self._address) from None
+            raise
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,

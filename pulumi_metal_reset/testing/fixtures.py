@@ -2,7 +2,8 @@
 
 Enable them in a root conftest.py with `pytest_plugins = ["pulumi_metal_reset.testing.fixtures"]`.
 Each test gets its own emulator (function scope), so faults, journal and passwords never leak
-from one test into the next.
+from one test into the next. pytest comes with the `testing` extra:
+`pip install 'pulumi-metal-reset[testing]'`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import pytest
+try:
+    import pytest
+except ImportError:
+    raise ImportError(
+        "pulumi_metal_reset.testing.fixtures needs pytest, which this package installs only "
+        "with its testing extra; run pip install 'pulumi-metal-reset[testing]'."
+    ) from None
 
 from pulumi_metal_reset.emulator import Emulator
 

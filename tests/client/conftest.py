@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_metal_reset.client import MetalClient
+from pulumi_metal_reset.client import MetalClient, _transport
+from pulumi_metal_reset.connection import Connection
+from pulumi_metal_reset.settings import connection_for
 
 from .support import TOKEN, Reply, ScriptedServer
 
@@ -25,22 +27,46 @@ def server() -> Iterator[ScriptedServer]:
         srv.close()
 
 
+#: make_client's keyword arguments and the stack config keys they set.
+CONFIG_KEYS = {
+    "api_url": "equinix:endpoint",
+    "token": "equinix:authToken",
+    "timeout": "equinix:requestTimeout",
+    "max_retries": "equinix:maxRetries",
+    "max_retry_wait": "equinix:maxRetryWaitSeconds",
+}
+
+
+def connection(**settings: Any) -> Connection:
+    """A connection resolved from stack config, as the provider resolves one (token: TOKEN)."""
+    settings.setdefault("token", TOKEN)
+    return connection_for({}, {CONFIG_KEYS[k]: str(v) for k, v in settings.items()}, {})
+
+
+@pytest.fixture(autouse=True)
+def fresh_transports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no pooled session, so each reads its own environment (proxies,
+    CA bundle) and no connection verified or proxied in another test can make it pass."""
+    monkeypatch.setattr(_transport, "_transports", {})
+
+
 @pytest.fixture
 def make_client(server: ScriptedServer) -> MakeClient:
-    """Clients for `server` with test-sized timeouts; keyword arguments override."""
+    """Clients for `server` with test-sized timeouts; keyword arguments override.
+
+    Every setting comes from the stack config, so messages name "the stack config equinix:...".
+    """
 
     def make(**overrides: Any) -> MetalClient:
-        kwargs: dict[str, Any] = {
-            "token_source": "the stack config equinix:authToken",
-            "api_url_source": "the stack config equinix:endpoint",
+        settings: dict[str, Any] = {
+            "api_url": server.url,
+            "token": TOKEN,
             "timeout": 5.0,
             "max_retries": 3,
             "max_retry_wait": 0.01,
         }
-        kwargs.update(overrides)
-        api_url = kwargs.pop("api_url", server.url)
-        token = kwargs.pop("token", TOKEN)
-        return MetalClient(api_url, token, **kwargs)
+        settings.update(overrides)
+        return MetalClient(connection(**settings))
 
     return make
 

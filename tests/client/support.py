@@ -1,8 +1,10 @@
-"""A scripted HTTP/1.1 server on loopback, so the client is tested over real sockets.
+"""A scripted HTTP/1.1 (or HTTPS) server on loopback, so the client is tested over real sockets.
 
 Each test queues the responses it wants; the server records every request it reads and every
 TCP connection it accepts. Responses go out in one write: writing headers and body separately
-stalls a keep-alive connection for ~44 ms (Nagle plus delayed ACK).
+stalls a keep-alive connection for ~44 ms (Nagle plus delayed ACK). With an SSL context it
+serves HTTPS; a client that rejects the certificate is counted in `accepted` and never reaches
+`requests`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import collections
 import http.server
 import json
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -55,6 +59,24 @@ class Seen:
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     scripted: ScriptedServer
+    context: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        self.scripted.note_accepted()
+        return sock, address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """The TLS handshake runs here, in the connection's own thread."""
+        if self.context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except OSError:  # the client rejected our certificate: expected in the failure tests
+            return
+        with tls:
+            super().finish_request(tls, client_address)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -108,16 +130,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class ScriptedServer:
     """Queue replies with `script`; read `requests` and `ports` afterwards."""
 
-    def __init__(self, default: Reply) -> None:
+    def __init__(self, default: Reply, context: ssl.SSLContext | None = None) -> None:
         self._lock = threading.Lock()
         self._queue: collections.deque[Reply] = collections.deque()
         self.default = default
         self.requests: list[Seen] = []
         self.ports: set[int] = set()
+        self.accepted = 0  # TCP connections accepted, whether or not a TLS handshake followed
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.scripted = self
+        self._httpd.context = context
         self.port = self._httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
@@ -133,6 +157,10 @@ class ScriptedServer:
     def note_connection(self, port: int) -> None:
         with self._lock:
             self.ports.add(port)
+
+    def note_accepted(self) -> None:
+        with self._lock:
+            self.accepted += 1
 
     def close(self) -> None:
         self._httpd.shutdown()

@@ -1,4 +1,8 @@
-"""Construction: endpoint checks happen before any socket, and nothing prints the token."""
+"""Construction: settings are checked before any socket, and nothing prints the token.
+
+The checks live in `settings.connection_for`, which the provider calls before it builds a client;
+these tests go through both, as the provider does.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,11 @@ import pytest
 from pulumi_metal_reset.client import MetalClient
 from pulumi_metal_reset.endpoint import DEFAULT_API_URL
 from pulumi_metal_reset.errors import ConfigurationError
+from pulumi_metal_reset.settings import connection_for
 
 from .support import TOKEN
+
+WITH_TOKEN = {"equinix:authToken": TOKEN}
 
 
 @pytest.fixture
@@ -35,17 +42,12 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
         "http://10.0.0.1:8080",
         "ftp://127.0.0.1",
         "https://user:pw@api.equinix.com",
-        "",
+        "   ",
     ],
 )
 def test_bad_endpoints_are_refused_before_any_socket(url: str) -> None:
     with pytest.raises(ConfigurationError) as info:
-        MetalClient(
-            url,
-            TOKEN,
-            token_source="the stack config equinix:authToken",
-            api_url_source="the environment variable EQUINIX_API_ENDPOINT",
-        )
+        MetalClient(connection_for({}, WITH_TOKEN, {"EQUINIX_API_ENDPOINT": url}))
     message = str(info.value)
     assert message.startswith(
         "The API endpoint from the environment variable EQUINIX_API_ENDPOINT "
@@ -54,6 +56,13 @@ def test_bad_endpoints_are_refused_before_any_socket(url: str) -> None:
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
     assert "ValueError" not in "".join(traceback.format_exception(info.value))
+    assert "user:pw" not in message
+
+
+@pytest.mark.usefixtures("no_sockets")
+def test_an_empty_endpoint_variable_counts_as_unset() -> None:
+    client = MetalClient(connection_for({}, WITH_TOKEN, {"EQUINIX_API_ENDPOINT": ""}))
+    assert client.api_url == DEFAULT_API_URL
 
 
 @pytest.mark.usefixtures("no_sockets")
@@ -68,13 +77,13 @@ def test_bad_endpoints_are_refused_before_any_socket(url: str) -> None:
     ],
 )
 def test_endpoints_are_normalised_without_connecting(given: str, expected: str) -> None:
-    client = MetalClient(given, TOKEN, token_source="t")
+    client = MetalClient(connection_for({"api_url": given}, WITH_TOKEN, {}))
     assert client.api_url == expected
 
 
 @pytest.mark.usefixtures("no_sockets")
 def test_repr_shows_the_endpoint_but_not_the_token() -> None:
-    client = MetalClient(DEFAULT_API_URL, TOKEN, token_source="the resource input auth_token")
+    client = MetalClient(connection_for({"auth_token": TOKEN}, {}, {}))
     text = repr(client)
     assert TOKEN not in text
     assert DEFAULT_API_URL in text

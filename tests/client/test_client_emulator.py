@@ -20,18 +20,13 @@ from pulumi_metal_reset.errors import (
 )
 from pulumi_metal_reset.operations import CREATE_TOKEN, RESET_PASSWORD
 
+from .conftest import connection
+
 
 def client(emulator: Emulator, token: str = DEV_TOKEN, **options: float) -> MetalClient:
     settings: dict[str, float] = {"max_retries": 3, "max_retry_wait": 2.0, "timeout": 5.0}
     settings.update(options)
-    return MetalClient(
-        emulator.url,
-        token,
-        token_source="the test token",
-        timeout=settings["timeout"],
-        max_retries=int(settings["max_retries"]),
-        max_retry_wait=settings["max_retry_wait"],
-    )
+    return MetalClient(connection(api_url=emulator.url, token=token, **settings))
 
 
 def methods(emulator: Emulator) -> list[tuple[str, int | None]]:
@@ -103,7 +98,7 @@ def test_truncated_body_is_never_echoed(metal_emulator: Emulator) -> None:
 
 
 def test_wrong_token_and_bad_email(metal_emulator: Emulator) -> None:
-    with pytest.raises(UnauthorizedError, match="the test token"):
+    with pytest.raises(UnauthorizedError, match="the stack config equinix:authToken"):
         client(metal_emulator, token="tok-SECRET-wrong").reset_password()
     with pytest.raises(InvalidRequestError) as caught:
         client(metal_emulator).create_password_reset_token("not-an-email")

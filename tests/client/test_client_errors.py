@@ -317,39 +317,6 @@ def test_unresolvable_host_is_a_network_error(
     assert "host name could not be resolved after 1 retries" in str(info.value)
 
 
-@pytest.mark.parametrize(
-    ("token", "says"),
-    [("", "is empty"), ("   ", "is empty"), ("tok SECRET", "spaces"), ("tök-SECRET", "spaces")],
-)
-def test_unsendable_token_is_a_configuration_error(
-    make_client: MakeClient, token: str, says: str
-) -> None:
-    with pytest.raises(ConfigurationError) as info:
-        make_client(token=token)
-    assert says in str(info.value)
-    assert "the stack config equinix:authToken" in str(info.value)
-    if token.strip():
-        assert token not in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"timeout": 0},
-        {"timeout": float("nan")},
-        {"max_retry_wait": -1},
-        {"max_retries": -1},
-        {"max_retries": True},
-        {"connect_timeout": 0.0},
-    ],
-)
-def test_bad_numbers_are_configuration_errors(
-    make_client: MakeClient, overrides: dict[str, Any]
-) -> None:
-    with pytest.raises(ConfigurationError):
-        make_client(**overrides)
-
-
 def test_unencodable_email_is_refused_before_sending(
     server: ScriptedServer, make_client: MakeClient
 ) -> None:

@@ -1,39 +1,63 @@
-"""One pooled session per process: shared across clients and threads, connections reused."""
+"""One pooled session per process and endpoint: shared across clients and threads, reused."""
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from pulumi_metal_reset import client as client_module
-from pulumi_metal_reset.client import POOL_MAXSIZE
+import pytest
 
-from .conftest import MakeClient
+from pulumi_metal_reset.client import POOL_MAXSIZE, _transport
+
+from .conftest import MakeClient, connection
 from .support import PASSWORD, Reply, ScriptedServer
 
+ENVIRONMENT = (
+    *(f"{scheme}_proxy" for scheme in ("http", "https", "all", "no")),
+    *(f"{scheme}_PROXY" for scheme in ("HTTP", "HTTPS", "ALL", "NO")),
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
 
-def test_same_session_across_clients_and_threads(make_client: MakeClient) -> None:
+
+def test_same_session_across_clients_and_threads(server: ScriptedServer) -> None:
+    conn = connection(api_url=server.url, max_retries=3, max_retry_wait=0.01)
     barrier = threading.Barrier(8)
 
-    def session_id() -> int:
+    def transport_id() -> int:
         barrier.wait()  # all threads race for the first creation
-        return id(client_module._shared_session(3, 0.01))
+        return id(_transport.transport_for(conn))
 
-    make_client()
     with ThreadPoolExecutor(8) as pool:
-        ids = set(pool.map(lambda _: session_id(), range(8)))
-    assert ids == {id(client_module._shared_session(3, 0.01))}
-    assert client_module._shared_session(3, 0.01) is not client_module._shared_session(4, 0.01)
+        ids = set(pool.map(lambda _: transport_id(), range(8)))
+    transport = _transport.transport_for(conn)
+    assert ids == {id(transport)}
+    # Tokens travel per request, so another token on the same endpoint shares the pool ...
+    same = connection(api_url=server.url, token="another", max_retries=3, max_retry_wait=0.01)
+    assert _transport.transport_for(same) is transport
+    # ... while another retry policy or another endpoint gets its own.
+    other_policy = connection(api_url=server.url, max_retries=4, max_retry_wait=0.01)
+    other_url = connection(api_url="http://127.0.0.2:1", max_retries=3, max_retry_wait=0.01)
+    assert _transport.transport_for(other_policy) is not transport
+    assert _transport.transport_for(other_url) is not transport
 
 
-def test_adapter_pool_and_policy() -> None:
-    session = client_module._shared_session(2, 0.5)
+def test_adapter_pool_and_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    conn = connection(api_url="https://api.equinix.com", max_retries=2, max_retry_wait=0.5)
+    transport = _transport.transport_for(conn)
+    session = transport.session
     adapter = session.get_adapter("https://api.equinix.com/metal/v1")
     assert adapter is session.get_adapter("http://127.0.0.1:1/")
     assert adapter._pool_maxsize >= 8  # type: ignore[attr-defined]
     assert adapter.max_retries.total == 2  # type: ignore[attr-defined]
     assert session.verify is True
-    assert session.trust_env is True
+    assert transport.ca_variable is None
+    # The environment was read once, when the session was made (test_client_proxy/_tls).
+    assert session.trust_env is False
+    assert session.proxies == {}
 
 
 def test_four_threads_share_keep_alive_connections(
@@ -58,5 +82,5 @@ def test_four_threads_share_keep_alive_connections(
     assert results == [calls_per_thread] * 4
     assert len(server.requests) == 4 * calls_per_thread
     assert 1 <= len(server.ports) <= min(4, POOL_MAXSIZE)
-    session = client_module._shared_session(3, 0.01)
-    assert len(session.cookies) == 0
+    conn = connection(api_url=server.url, timeout=5.0, max_retries=3, max_retry_wait=0.01)
+    assert len(_transport.transport_for(conn).session.cookies) == 0

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pulumi_metal_reset.client import _retry_policy
+from pulumi_metal_reset.client._transport import retry_policy
 from pulumi_metal_reset.errors import AmbiguousServerError, RateLimitedError, ServerError
 
 from .conftest import MakeClient
@@ -103,9 +103,10 @@ def test_retry_then_success_returns_the_password(
     assert len(server.requests) == 3
 
 
-def test_policy_overrides_the_urllib3_defaults_from_notes() -> None:
-    """NOTES §1: POST left out, DELETE read errors retried, Retry-After capped at 6 h."""
-    policy = _retry_policy(7, 2.5)
+def test_policy_overrides_the_urllib3_defaults() -> None:
+    """urllib3's defaults, each reset: POST left out, DELETE read errors retried, Retry-After
+    capped only at 6 h."""
+    policy = retry_policy(7, 2.5)
     assert policy.allowed_methods == frozenset({"POST", "DELETE"})
     assert policy.read is False
     assert policy.other == 0

@@ -6,69 +6,22 @@ call succeeds only if the client loaded the CA from the variable under test.
 
 from __future__ import annotations
 
-import http.server
-import json
 import logging
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import certifi
 import pytest
 import trustme
 
-from pulumi_metal_reset import client as client_module
-from pulumi_metal_reset.client import MetalClient
+from pulumi_metal_reset.client import MetalClient, _transport
 from pulumi_metal_reset.errors import AmbiguousOutcomeError, ConfigurationError, NetworkError
 
-from .support import PASSWORD, TOKEN
+from .conftest import connection
+from .support import PASSWORD, TOKEN, Reply, ScriptedServer
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 5
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default stderr log."""
-
-    def do_DELETE(self) -> None:
-        body = json.dumps({"new_password": PASSWORD}).encode()
-        head = (
-            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode("latin-1")
-        self.wfile.write(head + body)  # one write: split writes stall keep-alive (Nagle)
-
-
-class _TLSServer(http.server.ThreadingHTTPServer):
-    """Counts accepted TCP connections; the handshake runs in the connection's own thread."""
-
-    daemon_threads = True
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.context = context
-        self.accepted = 0
-        self._lock = threading.Lock()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        with self._lock:
-            self.accepted += 1
-        return sock, address
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except OSError:  # the client rejected our certificate: expected in the failure tests
-            return
-        with tls:
-            super().finish_request(tls, client_address)
 
 
 @pytest.fixture(scope="module")
@@ -84,51 +37,49 @@ def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[_TLSServer]:
+def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
     """A fresh port and a fresh session cache per test, so no pooled connection verified under
     another test's CA can make this one pass; and no CA variable from the outer environment."""
     for name in CA_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(client_module, "_sessions", {})
+    monkeypatch.setattr(_transport, "_transports", {})
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = _TLSServer(context)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = ScriptedServer(Reply.json(201, {"new_password": PASSWORD}), context=context)
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
-def _client(server: _TLSServer, max_retries: int = 3) -> MetalClient:
+def _client(server: ScriptedServer, max_retries: int = 3) -> MetalClient:
     return MetalClient(
-        f"https://127.0.0.1:{server.server_address[1]}",
-        TOKEN,
-        token_source="the stack config equinix:authToken",
-        timeout=5.0,
-        max_retries=max_retries,
-        max_retry_wait=0.01,
+        connection(
+            api_url=server.url,
+            token=TOKEN,
+            timeout=5.0,
+            max_retries=max_retries,
+            max_retry_wait=0.01,
+        )
     )
 
 
 def test_ssl_cert_file_is_trusted(
-    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
     assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 def test_requests_ca_bundle_is_trusted(
-    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
     assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 def test_requests_ca_bundle_wins_over_ssl_cert_file(
-    tls_server: _TLSServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same order as requests: SSL_CERT_FILE is only the fallback."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
@@ -138,9 +89,39 @@ def test_requests_ca_bundle_wins_over_ssl_cert_file(
     assert "REQUESTS_CA_BUNDLE" in str(info.value)
 
 
+def test_curl_ca_bundle_is_trusted(
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(ca_file))
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+
+
+@pytest.mark.parametrize(
+    ("winner", "loser"),
+    [("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"), ("CURL_CA_BUNDLE", "SSL_CERT_FILE")],
+)
+def test_ca_variables_keep_their_order(
+    tls_server: ScriptedServer,
+    ca_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    winner: str,
+    loser: str,
+) -> None:
+    """REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE (requests' order), then SSL_CERT_FILE."""
+    monkeypatch.setenv(winner, certifi.where())
+    monkeypatch.setenv(loser, str(ca_file))
+    with pytest.raises(NetworkError) as info:
+        _client(tls_server).reset_password()
+    assert winner in str(info.value)
+    monkeypatch.setenv(winner, str(ca_file))
+    monkeypatch.setenv(loser, certifi.where())
+    monkeypatch.setattr(_transport, "_transports", {})
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+
+
 @pytest.mark.parametrize("max_retries", [0, 3])
 def test_untrusted_certificate_fails_once_without_secrets(
-    tls_server: _TLSServer, max_retries: int, caplog: pytest.LogCaptureFixture
+    tls_server: ScriptedServer, max_retries: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The retry policy retries connect errors only (`other=0`): one handshake, however many
     retries are allowed, since a certificate that failed once fails again."""
@@ -163,8 +144,22 @@ def test_untrusted_certificate_fails_once_without_secrets(
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
 
 
+def test_ca_variables_are_read_once_per_process(
+    tls_server: ScriptedServer, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read when the endpoint's session is made, then kept: the provider process lives for one
+    deployment, so a variable changed inside it later is not followed (see _transport)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    _transport.transport_for(_client(tls_server)._conn).session.close()  # force a new handshake
+    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    assert tls_server.accepted == 2
+
+
 def test_missing_ca_file_is_a_configuration_error(
-    tls_server: _TLSServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     with pytest.raises(ConfigurationError, match="SSL_CERT_FILE does not exist"):

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from pulumi_metal_reset import __version__
 from pulumi_metal_reset.api_models import NewPassword
-from pulumi_metal_reset.client import MetalClient
 
 from .conftest import MakeClient
 from .support import PASSWORD, TOKEN, Reply, ScriptedServer
@@ -63,9 +62,11 @@ def test_post_treats_any_2xx_as_success_and_ignores_the_body(
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/metal/v1", "/metal/v1/"])
-def test_metal_path_is_optional(server: ScriptedServer, suffix: str) -> None:
+def test_metal_path_is_optional(
+    server: ScriptedServer, make_client: MakeClient, suffix: str
+) -> None:
     server.script(Reply(201))
-    client = MetalClient(server.url + suffix, TOKEN, token_source="t")
+    client = make_client(api_url=server.url + suffix)
     assert client.api_url == server.url + "/metal/v1"
     client.create_password_reset_token("a@x.io")
     assert server.requests[0].path == "/metal/v1/reset-password"

@@ -40,7 +40,9 @@ def spec_statuses(method: str) -> set[int]:
 
 
 @dataclass(frozen=True)
-class Reply:
+class Received:
+    """One response as the test client read it."""
+
     status: int
     headers: http.client.HTTPMessage
     body: bytes
@@ -72,22 +74,22 @@ class Client:
         token: str | None = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Reply:
+    ) -> Received:
         sent = dict(headers or {})
         if token is not None:
             sent["X-Auth-Token"] = token
         self.conn.request(method, path, body=body, headers=sent)
         response = self.conn.getresponse()
-        return Reply(response.status, response.headers, response.read())
+        return Received(response.status, response.headers, response.read())
 
-    def delete(self, token: str | None = DEV_TOKEN) -> Reply:
+    def delete(self, token: str | None = DEV_TOKEN) -> Received:
         return self.request("DELETE", self.base + RESET, token=token)
 
-    def post(self, query: str, token: str | None = DEV_TOKEN) -> Reply:
+    def post(self, query: str, token: str | None = DEV_TOKEN) -> Received:
         """`query` goes on the wire as given, so tests choose the exact encoding."""
         return self.request("POST", f"{self.base}{RESET}?{query}", token=token)
 
-    def control(self, method: str, route: str, payload: object = None) -> Reply:
+    def control(self, method: str, route: str, payload: object = None) -> Received:
         body = None if payload is None else json.dumps(payload).encode()
         return self.request(method, f"{self.root}/_emulator/{route}", body=body)
 
@@ -101,7 +103,7 @@ class Client:
         self.close()
 
 
-def new_password(reply: Reply) -> str:
+def new_password(reply: Received) -> str:
     """Check a DELETE 201 against the spec and return the password."""
     assert reply.status == 201, reply.status
     assert reply.content_type == "application/json"
@@ -109,7 +111,7 @@ def new_password(reply: Reply) -> str:
     return StrictNewPassword.model_validate_json(reply.body).new_password.get_secret_value()
 
 
-def error_body(reply: Reply, status: int) -> StrictErrorBody:
+def error_body(reply: Received, status: int) -> StrictErrorBody:
     """Check an error answer: the status, JSON, and the spec's Error shape with a message."""
     assert reply.status == status, (reply.status, reply.body)
     assert reply.content_type == "application/json"

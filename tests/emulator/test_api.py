@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 
 import pytest
 
-from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
+from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator, PortInUseError
 
 from .support import Client, error_body, new_password, spec_statuses
 
@@ -209,3 +210,22 @@ def test_stop_ends_idle_keep_alive_connections(metal_emulator: Emulator, client:
     assert client.conn.sock is not None
     client.conn.sock.settimeout(2)
     assert client.conn.sock.recv(1) == b""  # the server closed its side
+
+
+def test_a_busy_port_in_process_says_to_use_port_0(metal_emulator: Emulator) -> None:
+    """`Emulator(port=...)` on a taken port: still an OSError with the system's errno, and a
+    message that is one sentence suggesting port 0."""
+    with pytest.raises(PortInUseError) as info:
+        Emulator(port=metal_emulator.port).start()
+    error = info.value
+    assert isinstance(error, OSError)
+    assert error.errno == errno.EADDRINUSE
+    assert error.strerror  # the system's own words stay available, e.g. for the demo script
+    message = str(error)
+    assert f"127.0.0.1:{metal_emulator.port} because that port is already in use" in message
+    assert "--port 0" in message
+    assert "port=0" in message
+    assert message.endswith(".")
+    assert "\n" not in message
+    assert error.__cause__ is None
+    assert error.__suppress_context__

@@ -211,3 +211,10 @@ def test_a_busy_port_is_a_clean_error() -> None:
     assert result.returncode == 2
     assert "cannot listen on" in result.stderr
     assert "Traceback" not in result.stderr
+    # One sentence that says what to do, not argparse's usage block.
+    assert result.stderr.count("\n") == 1
+    assert "usage:" not in result.stderr
+    assert f"127.0.0.1:{port} because that port is already in use" in result.stderr
+    assert "--port 0" in result.stderr
+    assert result.stderr.rstrip().endswith(".")
+    assert result.stdout == ""

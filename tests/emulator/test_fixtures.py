@@ -76,3 +76,20 @@ def test_users_enable_the_fixtures_with_pytest_plugins(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_our_suite_registers_the_fixtures_once() -> None:
+    """Registered in tests/conftest.py as users do, and nowhere else (no shadowing copy)."""
+    tests = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--fixtures", "-q", "-p", "no:cacheprovider", str(tests)],
+        capture_output=True,
+        text=True,
+        cwd=tests.parent,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("metal_emulator", "metal_emulator_factory"):
+        defined = [line for line in result.stdout.splitlines() if line.startswith(f"{name} ")]
+        assert len(defined) == 1, defined
+        assert "pulumi_metal_reset/testing/fixtures.py" in defined[0]

@@ -10,8 +10,9 @@ import pytest
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator, JournalEntry
 from pulumi_metal_reset.emulator.accounts import Accounts, parse_token_spec
-from pulumi_metal_reset.emulator.handler import _Call, json_response
 from pulumi_metal_reset.emulator.journal import token_id
+from pulumi_metal_reset.emulator.metal_api import ApiCall
+from pulumi_metal_reset.emulator.wire import json_response
 
 from .support import Client, new_password
 
@@ -173,4 +174,4 @@ def test_redact_finds_old_passwords_inside_longer_text() -> None:
 def test_internal_reprs_hide_bodies_and_tokens() -> None:
     password = "p" * 32
     assert password not in repr(json_response(201, {"new_password": password}))
-    assert SECRET_TOKEN not in repr(_Call(0.0, "/", "", SECRET_TOKEN))
+    assert SECRET_TOKEN not in repr(ApiCall(0.0, "DELETE", "/", "", SECRET_TOKEN))

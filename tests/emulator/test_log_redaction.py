@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from pulumi_metal_reset.emulator import Emulator
-from pulumi_metal_reset.emulator.handler import EmulatorHandler
+from pulumi_metal_reset.emulator.metal_api import MetalApi
 
 from .support import Client, new_password
 
@@ -75,7 +75,7 @@ def test_internal_error_log_line_redacts_the_path(
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     with Client(emulator.url) as client:
         password = new_password(client.delete(token=SECRET_TOKEN))
-        monkeypatch.setattr(EmulatorHandler, "_api", broken)
+        monkeypatch.setattr(MetalApi, "serve", broken)
         for url in _urls(password):
             with Client(emulator.url) as fresh:  # a 500 closes the connection
                 assert fresh.request("GET", "/metal/v1" + url).status == 500

@@ -110,6 +110,15 @@ def test_connection_repr_hides_the_token() -> None:
     assert TOKEN not in str(conn)
 
 
+def test_connection_cannot_be_pickled() -> None:
+    import pickle
+
+    conn = connection_for({}, WITH_TOKEN, {})
+    with pytest.raises(TypeError, match="must not be pickled") as caught:
+        pickle.dumps(conn)
+    assert TOKEN not in str(caught.value)
+
+
 def test_an_empty_config_token_falls_back_to_the_environment() -> None:
     from pulumi_metal_reset.settings import hide_tokens
 
@@ -118,3 +127,78 @@ def test_an_empty_config_token_falls_back_to_the_environment() -> None:
     conn = connection_for({}, config, environ)
     assert conn.token.get_secret_value() == "from-env"
     assert conn.token_source == "the environment variable METAL_AUTH_TOKEN"
+
+
+# --- the checks the client used to make, now made once, where settings are resolved ----------
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [("   ", "is empty"), ("tok SECRET", "spaces"), ("tök-SECRET", "spaces"), ("a\tb", "spaces")],
+)
+def test_unsendable_token_is_a_configuration_error(token: str, says: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        connection_for({}, {"equinix:authToken": token}, {})
+    assert says in str(caught.value)
+    assert "the stack config equinix:authToken" in str(caught.value)
+    if token.strip():
+        assert token not in str(caught.value)
+    assert caught.value.__cause__ is None
+
+
+def test_an_empty_token_counts_as_unset() -> None:
+    """Empty is "not set" at every level, so it falls through to the next source, then fails."""
+    with pytest.raises(ConfigurationError) as caught:
+        connection_for({"auth_token": ""}, {"equinix:authToken": ""}, {"METAL_AUTH_TOKEN": ""})
+    assert str(caught.value) == MISSING_CREDENTIAL
+
+
+def test_token_is_trimmed_of_surrounding_whitespace() -> None:
+    conn = connection_for({}, {}, {"METAL_AUTH_TOKEN": f"  {TOKEN}\n"})
+    assert conn.token.get_secret_value() == TOKEN
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"equinix:requestTimeout": "0"},
+        {"equinix:requestTimeout": 0},
+        {"equinix:requestTimeout": "nan"},
+        {"equinix:requestTimeout": float("nan")},
+        {"equinix:requestTimeout": "inf"},
+        {"equinix:requestTimeout": True},
+        {"equinix:maxRetryWaitSeconds": "-1"},
+        {"equinix:maxRetryWaitSeconds": float("inf")},
+        {"equinix:maxRetries": "-1"},
+        {"equinix:maxRetries": True},
+        {"equinix:maxRetries": 2.5},
+    ],
+)
+def test_bad_numbers_are_configuration_errors(config: dict[str, Any]) -> None:
+    [(key, value)] = config.items()
+    with pytest.raises(ConfigurationError) as caught:
+        connection_for({}, config | WITH_TOKEN, {})
+    assert str(caught.value).startswith(f"The stack config {key} is {str(value)!r}, which is not ")
+    assert str(caught.value).endswith("; correct or unset it.")
+
+
+@pytest.mark.parametrize(("timeout", "connect"), [("30", 10.0), ("2.5", 2.5), ("3600", 10.0)])
+def test_connect_timeout_is_the_smaller_of_timeout_and_ten_seconds(
+    timeout: str, connect: float
+) -> None:
+    conn = connection_for({}, WITH_TOKEN | {"equinix:requestTimeout": timeout}, {})
+    assert conn.connect_timeout == connect
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "loopback"),
+    [
+        ("http://127.0.0.1:9", "127.0.0.1", True),
+        ("http://[::1]:9", "::1", True),
+        ("http://LOCALHOST:9", "localhost", True),
+        ("https://api.equinix.com", "api.equinix.com", False),
+    ],
+)
+def test_connection_knows_its_host(url: str, host: str, loopback: bool) -> None:
+    conn = connection_for({"api_url": url}, WITH_TOKEN, {})
+    assert (conn.host, conn.loopback) == (host, loopback)

@@ -1,0 +1,174 @@
+"""The pooled transport: one `requests.Session` per endpoint and retry policy, per process.
+
+* Shared by every client and thread, so the provider server's four worker threads reuse
+  keep-alive connections instead of paying a TCP (and TLS) handshake per call.
+* Retries run inside urllib3's `Retry`, configured so that only what provably did not take
+  effect is retried: connection failures before the request was sent, 429 and 503.
+* The environment is read once, when the session for an endpoint is made: the CA bundle
+  (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, first set wins, else certifi's) and the
+  proxies (*_PROXY and NO_PROXY, resolved by requests' own `get_environ_proxies`; loopback
+  endpoints bypass every proxy). The session then runs with `trust_env=False`, so requests no
+  longer re-reads them on every call. A variable changed later in the same process is not seen;
+  the provider process lives for one deployment, so that is the deployment's environment.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import math
+import os
+import random
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass
+from itertools import takewhile
+from typing import TYPE_CHECKING, Final
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
+
+from pulumi_metal_reset.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from urllib3.response import BaseHTTPResponse
+
+    from pulumi_metal_reset.connection import Connection
+
+__all__ = ["POOL_MAXSIZE", "Transport", "missing_ca_bundle", "retry_policy", "transport_for"]
+
+#: Connections kept per host: twice the provider server's four worker threads.
+POOL_MAXSIZE: Final = 8
+RETRYABLE_STATUSES: Final = frozenset({429, 503})
+#: Where a CA bundle may be named, first wins: requests' own order, then OpenSSL's variable.
+CA_BUNDLE_VARIABLES: Final = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+class _Retry(Retry):
+    """urllib3's Retry with three changes, each for a reason stated on the method."""
+
+    # 413 is in urllib3's default: a retried 413 can never succeed, so only 429 and 503 here.
+    RETRY_AFTER_STATUS_CODES = RETRYABLE_STATUSES
+
+    def get_backoff_time(self) -> float:
+        # urllib3 waits 0 s before the first retry; a rate-limited API needs a pause every time.
+        errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
+        if errors == 0:
+            return 0.0
+        value = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
+        return float(max(0.0, min(self.backoff_max, value)))
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        # `retry_after_max` is an int; backoff_max holds the exact (float) max_retry_wait.
+        return min(super().parse_retry_after(retry_after), self.backoff_max)
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        # urllib3 raises on a malformed Retry-After; fall back to the exponential backoff.
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
+
+
+def retry_policy(max_retries: int, max_retry_wait: float) -> Retry:
+    """Retry only what did not take effect: connect errors, 429 and 503.
+
+    urllib3's defaults are each wrong for this API, so every one is set: its `allowed_methods`
+    leave out POST (yet a refused connection or a 429 never mailed anything), it retries read
+    errors for DELETE (a sent DELETE may have reset the password: never re-send it), and it caps
+    a `Retry-After` wait only at 6 h (`max_retry_wait` caps it here).
+    """
+    methods: Collection[str] = frozenset({"POST", "DELETE"})
+    return _Retry(
+        total=max_retries,
+        connect=max_retries,
+        status=max_retries,
+        read=False,  # re-raise read errors as they are: the request was sent, never re-send it
+        other=0,  # e.g. a TLS failure: not retried, reported as a NetworkError
+        redirect=False,  # a redirect is reported, never followed: it could carry the token away
+        allowed_methods=methods,
+        status_forcelist=RETRYABLE_STATUSES,
+        raise_on_status=False,  # the last 429/503 response comes back and is mapped
+        respect_retry_after_header=True,
+        retry_after_max=max(1, math.ceil(max_retry_wait)),
+        backoff_factor=1.0,  # 1, 2, 4, 8 s ... like terraform-provider-equinix
+        backoff_max=max_retry_wait,
+        backoff_jitter=0.5,
+    )
+
+
+class _BlockAllCookies(http.cookiejar.DefaultCookiePolicy):
+    """An empty allow-list: the API sets no cookies, and a shared jar would be mutable state."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_domains=[])
+
+
+@dataclass(frozen=True)
+class Transport:
+    """A session set up for one endpoint, and where its CA bundle came from (for messages)."""
+
+    session: requests.Session
+    ca_variable: str | None
+    """The variable that named the CA bundle; None for certifi's bundle."""
+
+
+def _ca_bundle() -> tuple[str | bool, str | None]:
+    """`verify` and the variable it came from. Never False: an empty variable means unset.
+
+    Hand-written because requests reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE but ignores
+    SSL_CERT_FILE (it uses certifi), which private-CA setups commonly set.
+    """
+    for name in CA_BUNDLE_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            return value, name
+    return True, None
+
+
+def missing_ca_bundle(variable: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"The CA bundle named by the environment variable {variable} does not exist; point it "
+        "at a PEM file of trusted CA certificates or unset it."
+    )
+
+
+def _new_transport(conn: Connection) -> Transport:
+    verify, ca_variable = _ca_bundle()
+    # Checked here, before any socket: requests would raise a bare OSError on every call.
+    # Plain http (loopback only) never reads the bundle, as with requests.
+    https = conn.api_url.startswith("https:")
+    if https and ca_variable is not None and not os.path.exists(str(verify)):
+        raise missing_ca_bundle(ca_variable)
+    session = requests.Session()
+    session.cookies.set_policy(_BlockAllCookies())
+    session.trust_env = False  # the environment was read just now, once
+    session.verify = verify
+    # requests' own resolution (NO_PROXY, lower case first), for this endpoint only.
+    session.proxies = {} if conn.loopback else dict(get_environ_proxies(conn.api_url))
+    adapter = HTTPAdapter(
+        pool_connections=4,
+        pool_maxsize=POOL_MAXSIZE,
+        max_retries=retry_policy(conn.max_retries, conn.max_retry_wait),
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return Transport(session, ca_variable)
+
+
+_transports: dict[tuple[str, int, float], Transport] = {}
+_transports_lock = threading.Lock()
+
+
+def transport_for(conn: Connection) -> Transport:
+    """The process's transport for this endpoint and retry policy, made once under a lock."""
+    key = (conn.api_url, conn.max_retries, conn.max_retry_wait)
+    transport = _transports.get(key)
+    if transport is None:
+        with _transports_lock:
+            transport = _transports.get(key)
+            if transport is None:
+                transport = _transports[key] = _new_transport(conn)
+    return transport
