@@ -45,11 +45,13 @@ class Plan:
     scaling_repeat_max: int
     #: Check+Create pairs profiled in the diagnosis (4 at a time).
     profile_creates: int
+    #: Which variants the diagnosis covers (the smoke run keeps to ours, for time).
+    diagnose: tuple[str, ...] = ("bare", "sdk", "ours")
 
 
-FULL = Plan("full", 5, 200, 4, 200, (10, 100, 1000), 3, 100, 400)
+FULL = Plan("full", 7, 200, 4, 200, (10, 100, 500, 1000), 3, 100, 400)
 QUICK = Plan("quick", 2, 60, 4, 40, (10, 50, 200), 1, 0, 120)
-SMOKE = Plan("smoke", 1, 8, 4, 8, (2, 4), 1, 0, 8)
+SMOKE = Plan("smoke", 1, 8, 4, 8, (2, 4), 1, 0, 8, ("ours",))
 PLANS = {plan.name: plan for plan in (FULL, QUICK, SMOKE)}
 
 #: Retry-After seconds and the share of API requests the rate-limited emulator answers with 429.
@@ -89,13 +91,10 @@ class Spread:
         return cls(statistics.median(values), min(values), max(values), len(values))
 
     def fmt(self, digits: int = 3, suffix: str = "") -> str:
-        """`median [low–high]`, or just the median for a single measurement."""
+        """`median [low-high]`, or just the median for a single measurement."""
         if self.n == 1:
             return f"{self.median:.{digits}f}{suffix}"
-        return (
-            f"{self.median:.{digits}f}{suffix} "
-            f"[{self.low:.{digits}f}-{self.high:.{digits}f}]"
-        )
+        return f"{self.median:.{digits}f}{suffix} [{self.low:.{digits}f}-{self.high:.{digits}f}]"
 
 
 def ratios(values: Sequence[float], bases: Sequence[float]) -> Spread | None:

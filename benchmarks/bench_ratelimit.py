@@ -21,6 +21,7 @@ no retry came sooner than Retry-After after its 429.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -72,9 +73,7 @@ def measure(variant: Variant, emu: EmulatorProcess, plan: Plan) -> RateLimited:
     with start_server(variant) as server:
         configure(server, provider_config(emu))
         check_and_create(server, variant.blob, "warm-up")  # imports, outside the timed part
-        emu.set_faults(
-            rate=RATE_LIMIT_RATE, status=429, retry_after=RETRY_AFTER_S, seed=SEED
-        )
+        emu.set_faults(rate=RATE_LIMIT_RATE, status=429, retry_after=RETRY_AFTER_S, seed=SEED)
         emu.clear_journal()
         workers: dict[int, int] = {}
         failures: list[str] = []
@@ -122,7 +121,7 @@ def _analyse(
     gaps = [
         later["time"] - earlier["time"]
         for entries in by_email.values()
-        for earlier, later in zip(entries, entries[1:], strict=False)
+        for earlier, later in itertools.pairwise(entries)
         if earlier["status"] == 429
     ]
     waits: dict[int, float] = defaultdict(float)

@@ -90,9 +90,7 @@ def check_and_create(server: ProviderServer, blob: str, name: str) -> tuple[floa
     return checked_at - started, time.perf_counter() - checked_at
 
 
-def concurrently(
-    work: Callable[[int], Any], count: int, workers: int
-) -> tuple[float, list[Any]]:
+def concurrently(work: Callable[[int], Any], count: int, workers: int) -> tuple[float, list[Any]]:
     """Run `work(0..count-1)` on `workers` threads; (wall seconds, results in order)."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         began = time.perf_counter()
