@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import diagnose_calls
+import diagnose_pyspy
 import diagnose_startup
 from bench_common import EmulatorProcess, Plan, print_table
 from bench_report import LABELS
@@ -28,6 +29,7 @@ def run(
         "per_call_ms": {},
         "profile_under_load": {},
         "rss_phases_mib": {},
+        "sampled_under_load": {},
     }
     for variant in [v for v in variants if v.key in plan.diagnose]:
         out["first_call_imports"][variant.key] = diagnose_startup.first_call_imports(variant, emu)
@@ -38,6 +40,10 @@ def run(
             variant, emu, plan
         )
         out["rss_phases_mib"][variant.key] = diagnose_startup.rss_phases(variant, emu, plan)
+        out["sampled_under_load"][variant.key] = diagnose_pyspy.server_under_load(
+            variant, emu, plan
+        )
+    out["sampled_scaling_up"] = diagnose_pyspy.scaling_up(emu, plan.profile_creates)
     out["http_stacks_ms"] = diagnose_calls.http_stacks(emu, STACK_CALLS[plan.name])
     python = next(v.python for v in variants if v.key == "ours")
     sdk_python = sdk_python if "sdk" in plan.diagnose else None
@@ -101,3 +107,14 @@ def report(d: dict[str, Any]) -> None:
         rows,
     )
     print("   peak RSS of a fresh interpreter importing, MiB: " + _top(d["import_rss_mib"], 9))
+    scaling = d["sampled_scaling_up"]
+    if "skipped" in scaling:
+        print(f"   py-spy of a test-engine up: not run, {scaling['skipped']}")
+        return
+    print(f"   py-spy of one test-engine up of {scaling['count']} resources, CPU by process")
+    for name, proc in scaling["processes"].items():
+        print(
+            f"     {name:<8} {proc['work_cpu_ms_per_unit']:.2f} ms per resource "
+            f"(+ {proc['imports_cpu_ms_total']:.0f} ms importing); inclusive: "
+            f"{_top(proc['on_stack_ms'], 8, 2)}"
+        )
