@@ -30,6 +30,7 @@ def run(
         "profile_under_load": {},
         "rss_phases_mib": {},
         "sampled_under_load": {},
+        "collections_under_load": {},
     }
     for variant in [v for v in variants if v.key in plan.diagnose]:
         out["first_call_imports"][variant.key] = diagnose_startup.first_call_imports(variant, emu)
@@ -40,6 +41,9 @@ def run(
             variant, emu, plan
         )
         out["rss_phases_mib"][variant.key] = diagnose_startup.rss_phases(variant, emu, plan)
+        out["collections_under_load"][variant.key] = diagnose_calls.collections_under_load(
+            variant, emu, plan
+        )
         out["sampled_under_load"][variant.key] = diagnose_pyspy.server_under_load(
             variant, emu, plan
         )
@@ -68,6 +72,11 @@ def report(d: dict[str, Any]) -> None:
             )
             if p["self_by_package"]:
                 print(f"{'':38}self by package: {_top(p['self_by_package'])}")
+                print(f"{'':38}self by module: {_top(p['self_by_module'], 5)}")
+            print(
+                f"{'':38}garbage collections: {p['collections']} ({p['collections_ms']:.1f} ms), "
+                f"of which full: {p['full_collections']} ({p['full_collections_ms']:.1f} ms)"
+            )
     rows = []
     for key, split in d["per_call_ms"].items():
         rows.append(
@@ -87,7 +96,7 @@ def report(d: dict[str, Any]) -> None:
     )
     for key, prof in d["profile_under_load"].items():
         print(
-            f"     {LABELS[key]} under {prof['pairs']} concurrent pairs (cProfile, ms per pair, "
+            f"     {LABELS[key]}, {prof['pairs']} pairs 4 at a time (cProfile, ms per pair, "
             f"includes waits): {prof['profiled_ms_per_pair']:.2f} in RPCs\n"
             f"       self by package: {_top(prof['self_ms_per_pair_by_package'], 7, 2)}\n"
             f"       watched (cumulative): "

@@ -146,6 +146,43 @@ def profile_under_load(variant: Variant, emu: EmulatorProcess, plan: Plan) -> di
     }
 
 
+def collections_under_load(variant: Variant, emu: EmulatorProcess, plan: Plan) -> dict[str, Any]:
+    """Garbage collections in the server during `plan.profile_creates` concurrent pairs.
+
+    A full (generation 2) collection walks every object the process holds: the SDK's server,
+    grpc and protobuf, and whatever the provider imported, so its cost grows with the heap.
+    """
+    with instrumented(variant, {"BENCH_GC": "1"}) as server:
+        configure(server, provider_config(emu))
+        check_and_create(server, variant.blob, "gc-first")
+        server.wait_for_output("@@bench gc", timeout=0.2)  # let the reader catch up
+        before = len(server.output())
+        wall, _ = concurrently(
+            lambda n: check_and_create(server, variant.blob, f"gc{n}"),
+            plan.profile_creates,
+            plan.concurrency,
+        )
+        time.sleep(0.2)  # the stderr reader thread catches up
+        lines = server.output()[before:].splitlines()
+    by_generation: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    for line in lines:
+        if line.startswith("@@bench gc "):
+            _, _, generation, ms = line.split()
+            by_generation[int(generation)].append(float(ms))
+    total_ms = sum(sum(v) for v in by_generation.values())
+    return {
+        "pairs": plan.profile_creates,
+        "wall_s": wall,
+        "collections": {str(g): len(v) for g, v in by_generation.items()},
+        "ms": {str(g): sum(v) for g, v in by_generation.items()},
+        "full_collection_ms_each": statistics.median(by_generation[2])
+        if by_generation[2]
+        else None,
+        "ms_per_pair": total_ms / plan.profile_creates,
+        "share_of_wall": total_ms / 1e3 / wall if wall > 0 else None,
+    }
+
+
 # --- 3. HTTP stacks alone ------------------------------------------------------------------------
 
 

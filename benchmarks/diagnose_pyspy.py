@@ -54,14 +54,17 @@ def _package(path: str) -> str:
 
 
 def _process_of(stack: list[str]) -> str:
-    """The innermost `process <pid>:"<cmdline>"` frame, named by what that process is."""
+    """What the innermost `process <pid>:"<cmdline>"` frame is; the root (whose command line
+    py-spy may leave empty) is the process py-spy started: the engine stand-in."""
     commands = [frame for frame in stack if frame.startswith("process ")]
     command = commands[-1] if commands else ""
     if "pulumi.dynamic" in command or "instrumented_server" in command:
         return "provider"
     if "_run_program" in command:
         return "program"
-    return "engine" if "scale_child" in command else "other"
+    if "scale_child" in command or len(commands) <= 1:
+        return "engine"
+    return "other"
 
 
 def _name(frame: re.Match[str]) -> str:

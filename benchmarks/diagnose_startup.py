@@ -1,11 +1,13 @@
 """Diagnosis (a) and (c): what the first Check and the first Create import, and what memory holds.
 
 (a) The provider server runs with PYTHONPROFILEIMPORTTIME=1 (as `-X importtime`) under
-`instrumented_server.py`, which writes a marker line around each RPC; the import lines between
-the markers of the first Check, and of the first Create, are what those calls imported. For
-each call: the total import time (the cumulative times of the call's top-level imports, which
--X importtime inflates by a few percent), the top-level modules with their cumulative times,
-and the self times summed by package.
+`instrumented_server.py`, which writes a marker line around each RPC and one per garbage
+collection; the import lines between the markers of the first Check, and of the first Create,
+are what those calls imported. For each call: the total import time (the cumulative times of
+the call's top-level imports, which -X importtime inflates by a few percent), the top-level
+modules with their cumulative times, the self times by package and by module, and the garbage
+collections in the call: a full (generation 2) collection walks every object the process holds
+and lands inside whichever module happens to be importing, whose self time it inflates.
 
 (c) Resident memory: the server's VmRSS after start, after the first Check and after the first
 Create, and VmHWM after the concurrent calls (unmodified server); then what importing each
@@ -18,8 +20,7 @@ import os
 import re
 import subprocess
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench_common import RPC_TIMEOUT, EmulatorProcess, Plan, child_env, peak_rss_kib
@@ -36,7 +37,8 @@ from instrumented import instrumented
 from pulumi.runtime.proto import provider_pb2
 
 _IMPORT = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
-_MARKER = re.compile(r"@@bench (\w+) (begin|end)")
+_MARKER = re.compile(r"@@bench ([A-Z]\w+) (begin|end)")
+_GC = re.compile(r"@@bench gc (\d) ([\d.]+)")
 
 
 @dataclass
@@ -47,9 +49,16 @@ class ImportLine:
     name: str
 
 
-def split_by_call(stderr: str) -> dict[str, list[ImportLine]]:
-    """Import lines by phase: "startup" (before the first RPC), then "<Method> #<n>"."""
-    phases: dict[str, list[ImportLine]] = {"startup": []}
+@dataclass
+class Phase:
+    imports: list[ImportLine] = field(default_factory=list)
+    #: (generation, milliseconds) of every garbage collection during the phase.
+    collections: list[tuple[int, float]] = field(default_factory=list)
+
+
+def split_by_call(stderr: str) -> dict[str, Phase]:
+    """Import lines and collections by phase: "startup" (before the first RPC), "<Method> #<n>"."""
+    phases: dict[str, Phase] = {"startup": Phase()}
     current = "startup"
     seen: Counter[str] = Counter()
     for line in stderr.splitlines():
@@ -58,46 +67,62 @@ def split_by_call(stderr: str) -> dict[str, list[ImportLine]]:
             if edge == "begin":
                 seen[method] += 1
                 current = f"{method} #{seen[method]}"
-                phases.setdefault(current, [])
             else:
                 current = f"between {method} #{seen[method]}"
             continue
-        if found := _IMPORT.match(line):
+        phase = phases.setdefault(current, Phase())
+        if collected := _GC.search(line):
+            phase.collections.append((int(collected[1]), float(collected[2])))
+        elif found := _IMPORT.match(line):
             depth = (len(found[3]) - 1) // 2
-            entry = ImportLine(int(found[1]), int(found[2]), depth, found[4])
-            phases.setdefault(current, []).append(entry)
+            phase.imports.append(ImportLine(int(found[1]), int(found[2]), depth, found[4]))
     return phases
 
 
-def summarise_phase(lines: Sequence[ImportLine], top: int = 8) -> dict[str, Any]:
+def summarise_phase(phase: Phase | None, top: int = 8) -> dict[str, Any]:
+    """Import time (total, top-level cumulative, self by package and by module) and the
+    garbage collections that ran inside the phase (their time is inside some module's)."""
+    phase = phase or Phase()
+    lines = phase.imports
+    gen2 = [ms for gen, ms in phase.collections if gen == 2]
+    collections = {
+        "collections": len(phase.collections),
+        "collections_ms": sum(ms for _, ms in phase.collections),
+        "full_collections": len(gen2),
+        "full_collections_ms": sum(gen2),
+    }
     if not lines:
-        return {"total_ms": 0.0, "modules": 0, "top_level": {}, "self_by_package": {}}
+        empty = {"total_ms": 0.0, "modules": 0, "top_level": {}, "self_by_package": {}}
+        return {**empty, "self_by_module": {}, **collections}
     shallowest = min(line.depth for line in lines)
     tops = [line for line in lines if line.depth == shallowest]
     packages: Counter[str] = Counter()
     for line in lines:
         packages[line.name.split(".")[0]] += line.self_us
     ranked = sorted(tops, key=lambda line: line.cumulative_us, reverse=True)[:top]
+    by_self = sorted(lines, key=lambda line: line.self_us, reverse=True)[:top]
     return {
         "total_ms": sum(line.cumulative_us for line in tops) / 1e3,
         "modules": len(lines),
         "top_level": {line.name: line.cumulative_us / 1e3 for line in ranked},
         "self_by_package": {p: us / 1e3 for p, us in packages.most_common(top)},
+        "self_by_module": {line.name: line.self_us / 1e3 for line in by_self},
+        **collections,
     }
 
 
 def first_call_imports(variant: Variant, emu: EmulatorProcess) -> dict[str, Any]:
     """One instrumented process: Configure, then the first Check and Create, with importtime."""
-    env = {"PYTHONPROFILEIMPORTTIME": "1", "BENCH_MARKERS": "1"}
+    env = {"PYTHONPROFILEIMPORTTIME": "1", "BENCH_MARKERS": "1", "BENCH_GC": "1"}
     with instrumented(variant, env) as server:
         configure(server, provider_config(emu))
         check_s, create_s = check_and_create(server, variant.blob, "imports")
         stderr = server.wait_for_output("@@bench Create end")
     phases = split_by_call(stderr)
     return {
-        "startup": summarise_phase(phases.get("startup", [])),
-        "first_check": summarise_phase(phases.get("Check #1", [])),
-        "first_create": summarise_phase(phases.get("Create #1", [])),
+        "startup": summarise_phase(phases.get("startup")),
+        "first_check": summarise_phase(phases.get("Check #1")),
+        "first_create": summarise_phase(phases.get("Create #1")),
         "first_check_s_under_importtime": check_s,
         "first_create_s_under_importtime": create_s,
     }

@@ -15,6 +15,10 @@ Environment switches, each optional:
   `-X importtime` lines (PYTHONPROFILEIMPORTTIME=1) can be split by the call that caused them;
 - BENCH_TRACE=<file>: append one JSON line per RPC: method, seconds in the RPC, seconds in the
   provider's own method (the rest is the server's: unpickling, (de)serialising properties);
+- BENCH_GC=1: write `@@bench gc <generation> <ms>` to stderr after every garbage collection,
+  so a collection that lands inside an import is not mistaken for that module's own cost;
+- BENCH_PATCH=<module>:<function>: import and call it before the server starts (the module is
+  found on PYTHONPATH), to measure a candidate fix without editing the package;
 - BENCH_PROFILE=<file>: cProfile each RPC on its worker thread, except the first
   BENCH_PROFILE_SKIP (default 0) RPCs of the process (the first calls, which import); on
   SIGTERM the profiles of all threads are merged and written to <file> (pstats format), then
@@ -99,7 +103,30 @@ def _wrap_provider_method(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _gc_reporter() -> None:
+    import gc
+
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            ms = (time.perf_counter() - started[0]) * 1e3
+            sys.stderr.write(f"@@bench gc {info['generation']} {ms:.3f}\n")
+
+    gc.callbacks.append(callback)
+
+
 def _install() -> None:
+    if os.environ.get("BENCH_GC") == "1":
+        _gc_reporter()
+    if patch := os.environ.get("BENCH_PATCH"):
+        import importlib
+
+        module, _, function = patch.partition(":")
+        getattr(importlib.import_module(module), function)()
+
     import dill
     from pulumi.runtime.proto import provider_pb2_grpc
 
