@@ -35,6 +35,8 @@ def provider_server(summary: dict[str, Any], rounds: int, creates: int) -> None:
         ("to_first_create_s", "process start to 1st create, s", 3),
         ("creates_per_s", "Check+Create per s, 4 concurrent", 0),
         ("peak_rss_mib", "provider peak RSS, MiB", 1),
+        ("cpu_to_first_create_s", "provider CPU s to 1st create", 2),
+        ("cpu_ms_per_pair", "provider CPU ms per Check+Create", 2),
     ):
         row = [label, *(_cell(figures[k][name], digits) for k in keys)]
         row.append(fmt_ratio(_spread(ratios.get("ours/bare", {}).get(name))))

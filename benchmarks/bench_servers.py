@@ -21,6 +21,7 @@ from bench_common import (
     EmulatorProcess,
     Plan,
     Spread,
+    cpu_seconds,
     peak_rss_kib,
     ratios,
 )
@@ -118,6 +119,10 @@ class ServerRun:
     creates_per_s: float
     peak_rss_kib: int | None
     rss_kib: int | None
+    #: CPU seconds of the provider process to its first create, and per Check+Create pair under
+    #: load (from /proc, 10 ms ticks): steadier than wall times on a machine shared with others.
+    cpu_to_first_create_s: float | None = None
+    cpu_ms_per_pair: float | None = None
 
 
 def run_once(variant: Variant, emu: EmulatorProcess, plan: Plan) -> ServerRun:
@@ -128,11 +133,13 @@ def run_once(variant: Variant, emu: EmulatorProcess, plan: Plan) -> ServerRun:
         configure(server, provider_config(emu))
         check_s, create_s = check_and_create(server, variant.blob, "first")
         first = time.perf_counter()
+        cpu_first = cpu_seconds(server.pid)
         wall, _ = concurrently(
             lambda n: check_and_create(server, variant.blob, f"u{n}"),
             plan.creates,
             plan.concurrency,
         )
+        cpu_after = cpu_seconds(server.pid)
         peak, rss = peak_rss_kib(server.pid)
     posts = emu.successful("POST")
     if posts != plan.creates + 1:
@@ -149,6 +156,12 @@ def run_once(variant: Variant, emu: EmulatorProcess, plan: Plan) -> ServerRun:
         creates_per_s=plan.creates / wall if wall > 0 else 0.0,
         peak_rss_kib=peak,
         rss_kib=rss,
+        cpu_to_first_create_s=cpu_first,
+        cpu_ms_per_pair=(
+            None
+            if cpu_first is None or cpu_after is None
+            else (cpu_after - cpu_first) / plan.creates * 1e3
+        ),
     )
 
 
@@ -171,6 +184,8 @@ FIGURES: dict[str, Callable[[ServerRun], float | None]] = {
     "to_first_create_s": lambda r: r.to_first_create_s,
     "creates_per_s": lambda r: r.creates_per_s,
     "peak_rss_mib": lambda r: None if r.peak_rss_kib is None else r.peak_rss_kib / 1024,
+    "cpu_to_first_create_s": lambda r: r.cpu_to_first_create_s,
+    "cpu_ms_per_pair": lambda r: r.cpu_ms_per_pair,
 }
 
 
@@ -188,7 +203,13 @@ def summarise(runs: Mapping[str, list[ServerRun]]) -> dict[str, Any]:
         if top not in runs or base not in runs:
             continue
         entry: dict[str, Any] = {}
-        for name in ("to_first_create_s", "creates_per_s", "peak_rss_mib"):
+        for name in (
+            "to_first_create_s",
+            "creates_per_s",
+            "peak_rss_mib",
+            "cpu_to_first_create_s",
+            "cpu_ms_per_pair",
+        ):
             get = FIGURES[name]
             tops = [get(r) for r in runs[top]]
             bases = [get(r) for r in runs[base]]

@@ -32,6 +32,8 @@ FIGURES = (
     "to_first_create_s",
     "creates_per_s",
     "peak_rss_mib",
+    "cpu_to_first_create_s",
+    "cpu_ms_per_pair",
 )
 
 
