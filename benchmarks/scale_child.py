@@ -23,6 +23,7 @@ from bench_common import HERE, cpu_seconds, peak_rss_kib
 
 from pulumi_metal_reset.emulator import DEV_TOKEN
 from pulumi_metal_reset.testing import engine as engine_module
+from pulumi_metal_reset.testing import provider_server as provider_server_module
 from pulumi_metal_reset.testing.provider_server import ProviderServer
 
 PROGRAM = HERE / "scale_program"
@@ -65,7 +66,10 @@ class _MeasuredServer(ProviderServer):
 
 
 def main(count: int, kind: str, endpoint: str, state: Path) -> dict[str, Any]:
+    # Wherever the engine looks the class up; if it stops doing either, the provider's figures
+    # come back empty and the smoke test says so.
     engine_module.ProviderServer = _MeasuredServer  # type: ignore[misc]
+    provider_server_module.ProviderServer = _MeasuredServer  # type: ignore[misc]
     engine = engine_module.TestEngine(
         PROGRAM,
         stack="bench",
