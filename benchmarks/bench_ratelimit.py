@@ -70,27 +70,29 @@ class RateLimited:
 def measure(variant: Variant, emu: EmulatorProcess, plan: Plan) -> RateLimited:
     """`plan.rate_limited` creates through the real provider server, four at a time."""
     emu.set_faults()
-    with start_server(variant) as server:
-        configure(server, provider_config(emu))
-        check_and_create(server, variant.blob, "warm-up")  # imports, outside the timed part
-        emu.set_faults(rate=RATE_LIMIT_RATE, status=429, retry_after=RETRY_AFTER_S, seed=SEED)
-        emu.clear_journal()
-        workers: dict[int, int] = {}
-        failures: list[str] = []
-        lock = threading.Lock()
+    workers: dict[int, int] = {}
+    failures: list[str] = []
+    lock = threading.Lock()
+    try:
+        with start_server(variant) as server:
+            configure(server, provider_config(emu))
+            check_and_create(server, variant.blob, "warm-up")  # imports, outside the timed part
+            emu.set_faults(rate=RATE_LIMIT_RATE, status=429, retry_after=RETRY_AFTER_S, seed=SEED)
+            emu.clear_journal()
 
-        def one(n: int) -> None:
-            with lock:
-                workers[n] = threading.get_ident()
-            try:
-                check_and_create(server, variant.blob, f"rl{n}")
-            except Exception as exc:  # counted and shown below, never swallowed
-                lines = str(exc).strip().splitlines()
+            def one(n: int) -> None:
                 with lock:
-                    failures.append(lines[-1] if lines else type(exc).__name__)
+                    workers[n] = threading.get_ident()
+                try:
+                    check_and_create(server, variant.blob, f"rl{n}")
+                except Exception as exc:  # counted and shown in the results, never swallowed
+                    lines = str(exc).strip().splitlines()
+                    with lock:
+                        failures.append(lines[-1] if lines else type(exc).__name__)
 
-        wall, _ = concurrently(one, plan.rate_limited, plan.concurrency)
-    emu.set_faults()
+            wall, _ = concurrently(one, plan.rate_limited, plan.concurrency)
+    finally:
+        emu.set_faults()  # the sections after this one meet no faults, whatever happened here
     return _analyse(emu.journal(), workers, failures, wall, plan)
 
 
