@@ -39,6 +39,7 @@ NETWORK_MARKERS = (
     "ProxyError",
     "Could not fetch URL",
     "connection broken",
+    "Retrying (Retry(",
 )
 
 
@@ -53,6 +54,10 @@ class SdkVenv:
     unavailable: str | None = None
     #: True when pip could not reach the package index (the only acceptable reason to go on).
     network_failure: bool = False
+
+
+def _network_error(line: str) -> bool:
+    return any(marker.lower() in line.lower() for marker in NETWORK_MARKERS)
 
 
 def requirements() -> list[str]:
@@ -98,15 +103,17 @@ def ensure_sdk_venv(*, quiet: bool = False) -> SdkVenv:
     for command in steps:
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
         if done.returncode != 0:
-            output = done.stdout + done.stderr
-            network = any(marker.lower() in output.lower() for marker in NETWORK_MARKERS)
-            last = [line for line in output.splitlines() if line.strip()][-1:] or ["no output"]
-            why = "the package index could not be reached" if network else "the install failed"
+            lines = [line.strip() for line in (done.stdout + done.stderr).splitlines()]
+            found = [
+                line for line in lines if any(m.lower() in line.lower() for m in NETWORK_MARKERS)
+            ]
+            shown = (found or [line for line in lines if line] or ["no output"])[-1][:300]
+            why = "the package index could not be reached" if found else "the install failed"
             return SdkVenv(
                 None,
                 {},
-                unavailable=f"{why} ({' '.join(command[:4])} ...: {last[0].strip()})",
-                network_failure=network,
+                unavailable=f"{why} ({' '.join(command[:4])} ...: {shown})",
+                network_failure=bool(found),
             )
     STAMP.write_text("\n".join(wanted) + "\n")
     return SdkVenv(python, _installed_versions(python))
