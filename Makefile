@@ -71,9 +71,12 @@ system-tools: $(STAMP)
 # The older name of system-tools.
 faketime: system-tools
 
-## bench: side-by-side ratios against a bare http.client provider (not a test)
+## bench: issue 12's figures side by side (bare http.client, equinix-metal SDK, ours), not a test
+# py-spy samples the provider and the test engine for the diagnosis; the SDK variant builds its
+# own venv (benchmarks/.venv-sdk) on first use. BENCH_ARGS='--plan quick' for a shorter run.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m pip install --quiet 'py-spy>=0.4'
+	$(BIN)/python benchmarks/run.py --json benchmarks/results.json $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FLOORS_VENV) .pytest_cache .mypy_cache .ruff_cache .demo

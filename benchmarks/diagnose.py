@@ -1,0 +1,129 @@
+"""Section 5, the diagnosis: runs (a) imports, (b) per-call costs, (c) memory, and prints them.
+
+The measurements live in `diagnose_startup.py` and `diagnose_calls.py`; README.md explains how
+to read them and lists the fixes they point at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import diagnose_calls
+import diagnose_pyspy
+import diagnose_startup
+from bench_common import EmulatorProcess, Plan, print_table
+from bench_report import LABELS
+from bench_servers import Variant
+
+#: Sequential warm Check+Create pairs for the per-call split, and POSTs per HTTP stack.
+SPLIT_CALLS = {"full": 300, "quick": 100, "smoke": 5}
+STACK_CALLS = {"full": 2000, "quick": 500, "smoke": 20}
+
+
+def run(
+    variants: Sequence[Variant], emu: EmulatorProcess, plan: Plan, sdk_python: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "first_call_imports": {},
+        "per_call_ms": {},
+        "profile_under_load": {},
+        "rss_phases_mib": {},
+        "sampled_under_load": {},
+        "collections_under_load": {},
+    }
+    for variant in [v for v in variants if v.key in plan.diagnose]:
+        out["first_call_imports"][variant.key] = diagnose_startup.first_call_imports(variant, emu)
+        out["per_call_ms"][variant.key] = diagnose_calls.per_call_split(
+            variant, emu, SPLIT_CALLS[plan.name]
+        )
+        out["profile_under_load"][variant.key] = diagnose_calls.profile_under_load(
+            variant, emu, plan
+        )
+        out["rss_phases_mib"][variant.key] = diagnose_startup.rss_phases(variant, emu, plan)
+        out["collections_under_load"][variant.key] = diagnose_calls.collections_under_load(
+            variant, emu, plan
+        )
+        out["sampled_under_load"][variant.key] = diagnose_pyspy.server_under_load(
+            variant, emu, plan
+        )
+    out["sampled_scaling_up"] = diagnose_pyspy.scaling_up(emu, plan.profile_creates)
+    out["http_stacks_ms"] = diagnose_calls.http_stacks(emu, STACK_CALLS[plan.name])
+    python = next(v.python for v in variants if v.key == "ours")
+    sdk_python = sdk_python if "sdk" in plan.diagnose else None
+    out["import_rss_mib"] = diagnose_startup.import_rss_table(python, sdk_python)
+    return out
+
+
+def _top(mapping: dict[str, float], n: int = 6, digits: int = 1) -> str:
+    items = list(mapping.items())[:n]
+    return ", ".join(f"{name} {value:.{digits}f}" for name, value in items) or "none"
+
+
+def report(d: dict[str, Any]) -> None:
+    print("\n5. Diagnosis")
+    print("   (a) imports during the first calls (-X importtime, ms; cumulative of top-level)")
+    for key, imports in d["first_call_imports"].items():
+        for phase in ("first_check", "first_create"):
+            p = imports[phase]
+            print(
+                f"     {LABELS[key]:<18} {phase.replace('_', ' '):<12} {p['total_ms']:7.1f} ms, "
+                f"{p['modules']:3d} modules: {_top(p['top_level'], 4)}"
+            )
+            if p["self_by_package"]:
+                print(f"{'':38}self by package: {_top(p['self_by_package'])}")
+                print(f"{'':38}self by module: {_top(p['self_by_module'], 5)}")
+            print(
+                f"{'':38}garbage collections: {p['collections']} ({p['collections_ms']:.1f} ms), "
+                f"of which full: {p['full_collections']} ({p['full_collections_ms']:.1f} ms)"
+            )
+    rows = []
+    for key, split in d["per_call_ms"].items():
+        rows.append(
+            [
+                LABELS[key],
+                *(
+                    f"{split[rpc][part]:.3f}"
+                    for rpc in ("Check", "Create")
+                    for part in ("rpc_ms", "provider_ms")
+                ),
+            ]
+        )
+    print_table(
+        "   (b) one call at a time, warm: median ms in the RPC and in the provider's own method",
+        ["variant", "Check", "check()", "Create", "create()"],
+        rows,
+    )
+    for key, prof in d["profile_under_load"].items():
+        print(
+            f"     {LABELS[key]}, {prof['pairs']} pairs 4 at a time (cProfile, ms per pair, "
+            f"includes waits): {prof['profiled_ms_per_pair']:.2f} in RPCs\n"
+            f"       self by package: {_top(prof['self_ms_per_pair_by_package'], 7, 2)}\n"
+            f"       watched (cumulative): "
+            f"{_top(prof['watched_cumulative_ms_per_pair'], 8, 2)}"
+        )
+    print(
+        "   HTTP stacks alone, sequential keep-alive POST, median ms: "
+        + _top(d["http_stacks_ms"], 8, 3)
+    )
+    rows = [
+        [LABELS[key], *(f"{v:.1f}" if v is not None else "-" for v in phases.values())]
+        for key, phases in d["rss_phases_mib"].items()
+    ]
+    print_table(
+        "   (c) provider RSS, MiB",
+        ["variant", "started", "1st Check", "1st Create", "after load", "peak"],
+        rows,
+    )
+    print("   peak RSS of a fresh interpreter importing, MiB: " + _top(d["import_rss_mib"], 9))
+    scaling = d["sampled_scaling_up"]
+    if "skipped" in scaling:
+        print(f"   py-spy of a test-engine up: not run, {scaling['skipped']}")
+        return
+    print(f"   py-spy of one test-engine up of {scaling['count']} resources, CPU by process")
+    for name, proc in scaling["processes"].items():
+        print(
+            f"     {name:<8} {proc['work_cpu_ms_per_unit']:.2f} ms per resource "
+            f"(+ {proc['imports_cpu_ms_total']:.0f} ms importing); inclusive: "
+            f"{_top(proc['on_stack_ms'], 8, 2)}"
+        )
