@@ -118,7 +118,7 @@ def test_a_plain_http_endpoint_fails_the_preview(stack_factory: StackFactory) ->
     preview = stack.preview()
     assert not preview.ok
     assert preview.error is not None
-    assert "The endpoint from the stack config equinix:endpoint uses plain http://" in (
+    assert "The API endpoint from the stack config equinix:endpoint uses plain http://" in (
         preview.error
     )
     assert stack.api_calls() == []

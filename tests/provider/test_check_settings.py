@@ -52,17 +52,17 @@ def created(provider: PasswordResetTokenProvider, news: dict[str, Any]) -> dict[
         (
             {"equinix:authToken": TOKEN, "equinix:endpoint": "http://metal.example.com"},
             {},
-            "The endpoint from the stack config equinix:endpoint uses plain http://",
+            "The API endpoint from the stack config equinix:endpoint uses plain http://",
         ),
         (
             {"equinix:authToken": TOKEN},
             {"EQUINIX_API_ENDPOINT": "http://metal.example.com"},
-            "The endpoint from the environment variable EQUINIX_API_ENDPOINT uses plain http://",
+            "The API endpoint from the environment variable EQUINIX_API_ENDPOINT uses plain http://",
         ),
         (
             {"equinix:authToken": TOKEN, "equinix:endpoint": "ftp://metal.example.com"},
             {},
-            "The endpoint from the stack config equinix:endpoint is not an http(s) URL",
+            "The API endpoint from the stack config equinix:endpoint is not an http(s) URL",
         ),
         (
             {"equinix:authToken": TOKEN, "equinix:maxRetries": "many"},
