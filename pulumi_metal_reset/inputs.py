@@ -31,10 +31,11 @@ from pulumi_metal_reset.unknowns import is_unknown
 
 __all__ = ["NAMED_PROPERTIES", "Failure", "api_address", "validate_inputs"]
 
-#: The inputs a failure may name: an address, a period and a flag hold no secret by their
-#: meaning. Triggers often carry hashes of secrets, the token is one, and an endpoint may embed
-#: credentials, so failures on those never name them.
-NAMED_PROPERTIES: Final = frozenset({"email", "rotate_every", "rotate_on_create"})
+#: The inputs a failure may name: an address, a period and two flags hold no secret by their
+#: meaning. Triggers often carry hashes of secrets, the token is one, an endpoint may embed
+#: credentials, and `deliver_to` holds a command's environment, so failures on those never
+#: name them.
+NAMED_PROPERTIES: Final = frozenset({"email", "rotate_every", "rotate_on_create", "store_password"})
 
 _CREDENTIAL_PLACES = (
     "the stack config equinix:authToken or the environment variable METAL_AUTH_TOKEN"

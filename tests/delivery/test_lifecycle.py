@@ -27,7 +27,7 @@ from pulumi_metal_reset.delivery.outcome import Outcome, Settlement, redelivery_
 from pulumi_metal_reset.delivery.sinks import RetryPolicy
 from pulumi_metal_reset.errors import AmbiguousNetworkError
 from pulumi_metal_reset.operations import RESET_PASSWORD
-from tests.delivery.conftest import GnuPG, PasswordStore
+from tests.delivery.store import GnuPG, PasswordStore
 
 PASS_INSERT = ["pass", "insert", "--multiline", "--force", "metal/ops"]
 RID = "0c0ffee0-0000-4000-8000-000000000001"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pulumi_metal_reset import deliver
-from pulumi_metal_reset.delivery import UNKNOWN, fingerprint
+from pulumi_metal_reset.delivery import fingerprint
 from pulumi_metal_reset.delivery.outcome import (
     OUTPUTS,
     Outcome,
@@ -22,6 +22,7 @@ from pulumi_metal_reset.delivery.outcome import (
     redelivery_reason,
     stored_password,
 )
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL as UNKNOWN
 
 PASSWORD = "Pw-planted-7Qx!r9#Lm2$vT8&kZ"
 RID = "rid-1"
