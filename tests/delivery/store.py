@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import system_tool_verdict
 
-__all__ = ["GnuPG", "PasswordStore", "gnupg", "password_store"]
+__all__ = ["GnuPG", "PasswordStore", "UnreliableStore", "file_writer", "gnupg", "password_store"]
 
 # A key with no passphrase (%no-protection), for a store that lives as long as the test session.
 KEY_PARAMETERS = """\
@@ -104,3 +104,46 @@ def password_store(gnupg: GnuPG, tmp_path: Path) -> PasswordStore:
         ["pass", "init", gnupg.key], env={**os.environ, **env}, check=True, capture_output=True
     )
     return PasswordStore(env)
+
+
+#: A secret store that can be down or hang, wrapped around a real one. `$1` names a switch file
+#: holding "down", "hang" or nothing; the rest of argv is the real store's command, which gets
+#: the password on standard input. Down, it prints what it was given (a store echoing its input
+#: into an error), so tests can check that the provider scrubs it.
+UNRELIABLE_STORE = """\
+#!/bin/sh
+switch=$1
+shift
+case "$(cat "$switch" 2>/dev/null)" in
+  down) echo "store unavailable, it was given: $(cat)" >&2; exit 3 ;;
+  hang) exec sleep 60 ;;
+esac
+exec "$@"
+"""
+
+
+@dataclass(frozen=True)
+class UnreliableStore:
+    """`argv(...)` runs the real store's command through the switch; `set(...)` flips it."""
+
+    script: Path
+    switch: Path
+
+    @classmethod
+    def create(cls, folder: Path) -> UnreliableStore:
+        script = folder / "unreliable-store"
+        script.write_text(UNRELIABLE_STORE)
+        script.chmod(0o755)
+        return cls(script, folder / "store-state")
+
+    def argv(self, *command: str) -> list[str]:
+        return [str(self.script), str(self.switch), *command]
+
+    def set(self, state: str) -> None:
+        """Switch to "down", "hang", or "" (working)."""
+        self.switch.write_text(state)
+
+
+def file_writer(path: Path) -> list[str]:
+    """A store command that writes its standard input to `path` (for UnreliableStore.argv)."""
+    return ["/bin/sh", "-c", 'cat > "$1"', "sh", str(path)]
