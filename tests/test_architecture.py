@@ -40,6 +40,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "credentials": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     # What check judges before a call: settings resolution only, never a connection.
     "preflight": {"pulumi", "requests", "urllib3", "http", "socket"},
+    # The rotation steps: the DELETE comes in as a callable, the delivery code lazily.
+    "reset": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     # Review tooling: reads exports offline, so no Pulumi, no gRPC and no HTTP stack.
     **{
         module: {"pulumi", "requests", "urllib3", "http", "socket", "grpc"}
@@ -77,6 +79,7 @@ INTERNAL_FORBIDDEN: dict[str, set[str]] = {
     "unknowns": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
     "credentials": {"inputs", "settings", "client", "provider", "resource", "state", "rotation"},
     "preflight": {"inputs", "client", "provider", "resource", "emulator", "testing"},
+    "reset": {"inputs", "settings", "client", "provider", "resource", "emulator", "testing"},
     **{
         module: {"client", "provider", "resource", "settings", "inputs", "emulator", "testing"}
         for module in ("audit/rules", "audit/export", "audit/findings", "audit/command", "cli")

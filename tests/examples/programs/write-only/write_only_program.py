@@ -1,0 +1,33 @@
+"""Write-only delivery: the rotated password goes to `deliverTo` (a command or a file) and,
+with `storePassword` false, nowhere in the stack. Every value comes from the stack config."""
+
+import pulumi
+
+from pulumi_metal_reset import PasswordResetToken, deliver
+
+config = pulumi.Config()
+path = config.get("path")
+if path is not None:
+    target = deliver.file(path)
+else:
+    target = deliver.command(
+        config.require_object("argv"),
+        env=config.get_object("env") or {},
+        timeout=config.get_float("timeout") or 60,
+    )
+
+token = PasswordResetToken(
+    "ops",
+    email="ops@example.com",
+    rotate_on_create=True,
+    rotation_triggers={"ticket": config.get("ticket") or "initial"},
+    deliver_to=target,
+    store_password=config.get_bool("storePassword") or False,
+)
+
+pulumi.export("newPassword", token.new_password)
+pulumi.export("fingerprint", token.password_fingerprint)
+pulumi.export("delivery", token.delivery)
+pulumi.export("deliveredAt", token.delivered_at)
+pulumi.export("deliveryPending", token.delivery_pending)
+pulumi.export("rotationHistory", token.rotation_history)
