@@ -63,7 +63,7 @@ def test_a_rotation_delivers_to_pass_and_leaves_no_trace(
     assert password_store.show("metal/ops") == password
     resource = _resource(stack)
     outputs = first.outputs
-    assert outputs.get("newPassword") is None  # None: not exported at all
+    assert outputs["passwordKept"] is False
     assert outputs["fingerprint"] == fingerprint(password, resource["id"])
     assert outputs["delivery"] == (
         "command: pass insert --multiline --force metal/ops (env: GNUPGHOME, PASSWORD_STORE_DIR)"
@@ -122,7 +122,8 @@ def test_a_store_that_fails_then_hangs_keeps_the_password_until_it_works(
     kept = _resource(stack)["outputs"]
     assert is_wrapped_secret(kept["new_password"])
     assert kept["new_password"]["value"] == password
-    assert failed.outputs["newPassword"] == Secret(password)
+    assert failed.step("ops").outputs["new_password"] == Secret(password)
+    assert failed.outputs["passwordKept"] is True
     assert failed.outputs["deliveryPending"].startswith("delivering the password rotated at ")
     assert "kept in this stack's state as the secret output new_password" in (
         failed.provider_output
@@ -156,7 +157,7 @@ def test_a_store_that_fails_then_hangs_keeps_the_password_until_it_works(
     assert repaired.step("ops").op == "update"
     assert stack.api_calls() == []
     assert password_store.show("metal/ops") == password == _current(stack)
-    assert repaired.outputs.get("newPassword") is None
+    assert repaired.outputs["passwordKept"] is False
     assert repaired.outputs.get("deliveryPending") is None
     assert repaired.outputs["rotationHistory"][-1]["delivered_to"] == repaired.outputs["delivery"]
     assert_nowhere(stack, repaired, password)

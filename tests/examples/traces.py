@@ -60,9 +60,9 @@ def assert_nowhere(stack: ExampleStack, result: RunResult, password: str) -> Non
 
 
 def assert_only_kept_as_secret(stack: ExampleStack, result: RunResult, password: str) -> None:
-    """Only as a secret: the resource's new_password and the stack output newPassword, in
-    state (and in the run's outputs when it succeeded)."""
+    """Only as a secret: the resource's new_password in state (and in the step's outputs when
+    the run succeeded)."""
     found, kept = traces(stack, result, password)
     assert found == []
-    assert kept.count("state file") == 2
-    assert set(kept) <= {"state file", "outputs", "step outputs"}
+    assert kept.count("state file") == 1
+    assert set(kept) <= {"state file", "step outputs"}

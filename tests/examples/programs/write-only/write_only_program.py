@@ -25,7 +25,10 @@ token = PasswordResetToken(
     store_password=config.get_bool("storePassword") or False,
 )
 
-pulumi.export("newPassword", token.new_password)
+# new_password is not exported: the pulumi SDK at the 3.216 floor puts the stack outputs,
+# secrets in the clear, in a debug log line (3.272 does so only with excessive debug output).
+kept = token.new_password.apply(lambda password: password is not None)
+pulumi.export("passwordKept", pulumi.Output.unsecret(kept))
 pulumi.export("fingerprint", token.password_fingerprint)
 pulumi.export("delivery", token.delivery)
 pulumi.export("deliveredAt", token.delivered_at)
