@@ -2,16 +2,12 @@
 
 Tests that need `pass` and `gpg` carry the shared `secret_store` marker (tests/conftest.py), so
 they skip with the reason where the tools are missing and fail where CI requires them. The store
-fixtures live in `store.py`, shared with the end-to-end tests in tests/examples.
+fixtures live in `store.py`, registered once for the whole suite by tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import pytest
-
-from tests.delivery.store import gnupg, password_store
-
-__all__ = ["gnupg", "password", "password_store"]
 
 
 @pytest.fixture

@@ -17,9 +17,6 @@ import pytest
 from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.settings import ENV_KEYS
 from pulumi_metal_reset.testing.engine import RunResult, TestEngine
-from tests.delivery.store import gnupg, password_store
-
-__all__ = ["gnupg", "password_store"]  # a real `pass` store, for the write-only delivery tests
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROGRAMS = Path(__file__).resolve().parent / "programs"
