@@ -1,9 +1,10 @@
 """A real password store for tests: Debian's `pass` over GnuPG, in a throw-away folder.
 
 The fixtures are defined once here and registered for the whole suite by tests/conftest.py
-(`pytest_plugins`), so the session's GnuPG key is made once. They need the system tools the shared `secret_store` marker
-stands for (tests/conftest.py): mark the tests that use them; the fixture applies the same
-verdict (skip with the reason, or fail where CI requires the tools) if a test forgets.
+(`pytest_plugins`), so the session's GnuPG key is made once. They need the system tools the
+shared `secret_store` marker stands for (tests/conftest.py): mark the tests that use them; the
+fixture applies the same verdict (skip with the reason, or fail where CI requires the tools) if
+a test forgets.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
+from tests.pulumi_versions import SENDS_TRACEBACK, provider_error_tail
 
 pytestmark = pytest.mark.protocol
 
@@ -234,6 +235,7 @@ def test_the_engines_import_read_fails_in_the_sdk_before_the_provider(wire: Wire
         wire.server.stub.Read(provider_pb2.ReadRequest(id="some-id", urn=URN))
     error: Any = caught.value
     details: str = error.details()
-    assert "KeyError: '__provider'" in details
-    assert "get_provider" in details
+    assert details.rstrip().endswith(provider_error_tail("KeyError", "'__provider'"))
+    if SENDS_TRACEBACK:  # before 3.260 grpc sends the message alone, no traceback to read
+        assert "get_provider" in details
     assert "pulumi_metal_reset" not in details
