@@ -1,7 +1,7 @@
 """Run Pulumi policy packs the way the engine does, for tests: no Pulumi CLI is needed.
 
 What is mirrored (each fact is cited, with the test that pins it, in
-`docs/engine-fidelity-policy.md`):
+`docs/engine-fidelity.md`, section "Policy packs"):
 
 - Start: the Python language host runs `python -u -m pulumi.policy <engine-address> <pack dir>`
   in the pack directory with `PULUMI_ORGANIZATION`, `PULUMI_PROJECT`, `PULUMI_STACK`,
