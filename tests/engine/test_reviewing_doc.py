@@ -45,3 +45,16 @@ def test_the_doc_shows_what_the_engine_prints_today() -> None:
     assert "- [mandatory] [severity: high]  max-rotation-age" in fresh["policy-violation"]
     assert re.search(r"admin +overdue +The scheduled rotation", fresh["audit-finding"])
     assert fresh["audit-finding"].endswith("(exit status 1)\n")
+
+
+def test_the_readme_links_the_review_tooling_and_the_links_resolve() -> None:
+    """Issue 11: the README links the policy pack, the audit and docs/reviewing.md."""
+    root = reviewing.REPO
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    tooling = readme.split("## Review tooling", 1)[1].split("\n## ", 1)[0]
+    assert "](docs/reviewing.md)" in tooling
+    assert "](policy/README.md)" in tooling
+    assert "**`metal-reset audit`**" in tooling
+    for source, text in ((root, readme), (root / "docs", reviewing.DOC.read_text())):
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (source / target).exists(), f"{target} (linked from {source})"
