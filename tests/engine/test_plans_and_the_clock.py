@@ -12,19 +12,22 @@ emulator. Stood in for: the Pulumi CLI and Go engine (the test engine).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from pulumi_metal_reset.emulator import Emulator
 from pulumi_metal_reset.testing.faketime import faketime_env
 
-from .conftest import ReviewStack
+from .conftest import PROGRAMS, ReviewStack
 
 pytestmark = [pytest.mark.engine, pytest.mark.faketime]
 
 #: A 30-day schedule created at noon on 2030-01-01 starts at that UTC midnight; its first
 #: rotation falls due 30 days on.
 BOUNDARY = "2030-01-31T00:00:00Z"
+PROGRAM = PROGRAMS / "review"
 URN_ADMIN = "urn:pulumi:dev::infra::pulumi-python:dynamic/metal:PasswordResetToken::admin"
 
 
@@ -33,16 +36,29 @@ def clock(when: str) -> dict[str, str]:
     return faketime_env(f"@{when}")
 
 
-def created(review: ReviewStack) -> None:
-    """The token, created at noon on 2030-01-01 with a 30-day schedule; the journal cleared."""
-    first = review.engine(clock("2030-01-01 12:00:00"), rotateEvery="30d").up()
-    assert first.ok, first.error
-    assert first.outputs["nextRotationAt"] == BOUNDARY
-    assert review.api_calls() == ["POST"]
+@pytest.fixture(scope="module")
+def created_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The state of the token created at noon on 2030-01-01 with a 30-day schedule, made once
+    for the module (the state names no emulator: each test copies it and uses its own)."""
+    root = tmp_path_factory.mktemp("created")
+    with Emulator() as emulator:
+        stack = ReviewStack(dir=root / "review", state_dir=root / "state", emulator=emulator)
+        shutil.copytree(PROGRAM, stack.dir, ignore=shutil.ignore_patterns("__pycache__"))
+        first = stack.engine(clock("2030-01-01 12:00:00"), rotateEvery="30d").up()
+        assert first.ok, first.error
+        assert first.outputs["nextRotationAt"] == BOUNDARY
+        assert stack.api_calls() == ["POST"]
+    return stack.state_dir / "dev.json"
 
 
-def test_a_strict_up_with_nothing_to_do_passes(review: ReviewStack) -> None:
-    created(review)
+def created(review: ReviewStack, state: Path) -> None:
+    """Start `review` from the created token."""
+    review.state_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(state, review.state_dir / "dev.json")
+
+
+def test_a_strict_up_with_nothing_to_do_passes(review: ReviewStack, created_state: Path) -> None:
+    created(review, created_state)
 
     result = review.engine(clock("2030-01-02 09:00:00"), rotateEvery="30d").up(strict=True)
 
@@ -51,8 +67,8 @@ def test_a_strict_up_with_nothing_to_do_passes(review: ReviewStack) -> None:
     assert review.api_calls() == []
 
 
-def test_a_strict_up_applies_a_trigger_rotation(review: ReviewStack) -> None:
-    created(review)
+def test_a_strict_up_applies_a_trigger_rotation(review: ReviewStack, created_state: Path) -> None:
+    created(review, created_state)
 
     result = review.engine(clock("2030-01-02 09:00:00"), rotateEvery="30d", ticket="SEC-2").up(
         strict=True
@@ -64,9 +80,9 @@ def test_a_strict_up_applies_a_trigger_rotation(review: ReviewStack) -> None:
     assert result.outputs["rotationCount"] == 1
 
 
-def test_a_strict_up_applies_a_due_rotation(review: ReviewStack) -> None:
+def test_a_strict_up_applies_a_due_rotation(review: ReviewStack, created_state: Path) -> None:
     """At +31 days the rotation is due: the slot moves one period, to the old boundary."""
-    created(review)
+    created(review, created_state)
 
     result = review.engine(clock("2030-02-01 12:00:00"), rotateEvery="30d").up(strict=True)
 
@@ -80,12 +96,12 @@ def test_a_strict_up_applies_a_due_rotation(review: ReviewStack) -> None:
 
 
 def test_a_slot_boundary_between_review_and_apply_violates_the_plan(
-    review: ReviewStack, tmp_path: Path
+    review: ReviewStack, created_state: Path, tmp_path: Path
 ) -> None:
     """Reviewed a minute before the boundary (nothing due), applied just after it (due): the
     checked `rotation_slot` differs from the plan, so the up stops before any API call instead
     of rotating what nobody reviewed."""
-    created(review)
+    created(review, created_state)
     plan = tmp_path / "plan.json"
 
     reviewed = review.engine(clock("2030-01-30 23:59:00"), rotateEvery="30d").preview(
@@ -105,9 +121,11 @@ def test_a_slot_boundary_between_review_and_apply_violates_the_plan(
     assert review.engine().load_state().resource("admin").outputs["rotation_count"] == 0
 
 
-def test_review_and_apply_inside_one_granule_pass(review: ReviewStack, tmp_path: Path) -> None:
+def test_review_and_apply_inside_one_granule_pass(
+    review: ReviewStack, created_state: Path, tmp_path: Path
+) -> None:
     """Both after the boundary, inside one UTC day: the plan holds and the due rotation runs."""
-    created(review)
+    created(review, created_state)
     plan = tmp_path / "plan.json"
 
     reviewed = review.engine(clock("2030-01-31 00:00:30"), rotateEvery="30d").preview(
