@@ -1,5 +1,9 @@
 """`make demo`: the quickstart stack against the local emulator: preview, up, rotate, preview, up.
 
+`python examples/demo.py --deliver` walks through write-only rotation instead: the
+consume-secret example against the emulator, with a throw-away GnuPG key and `pass` store in a
+temporary folder; it ends with the password in `pass` and nowhere in the stack's state.
+
 Everything that points at the emulator comes from the demo stack's config, `Pulumi.demo.yaml`.
 With the Pulumi CLI on PATH this is a real `pulumi up` on a local file backend in a temporary
 folder; without it the same program runs through `pulumi_metal_reset.testing.TestEngine` (the
@@ -31,6 +35,7 @@ class Runner(Protocol):
     def up(self) -> None: ...
     def set_config(self, key: str, value: str) -> None: ...
     def exported_password(self) -> str | None: ...
+    def state_text(self) -> str: ...
 
 
 def banner(text: str) -> None:
@@ -73,6 +78,10 @@ class EngineRunner:
         value = self.last.outputs.get("password") if self.last else None
         revealed: Any = value.reveal() if isinstance(value, Secret) else value
         return None if revealed is None else str(revealed)
+
+    def state_text(self) -> str:
+        """The whole state, secrets in clear text (the test engine does not encrypt them)."""
+        return self.state.read_text()
 
 
 class CliRunner:
@@ -120,6 +129,10 @@ class CliRunner:
         out = self._run("stack", "output", "password", "--show-secrets", quiet=True).strip()
         return out or None
 
+    def state_text(self) -> str:
+        """The whole state, secrets decrypted."""
+        return self._run("stack", "export", "--show-secrets", quiet=True)
+
 
 def copy_project(destination: Path) -> Path:
     """The root project (which runs the quickstart) and the demo stack, outside the checkout."""
@@ -135,6 +148,69 @@ def copy_project(destination: Path) -> Path:
     return project
 
 
+def copy_delivery_project(destination: Path) -> Path:
+    """The consume-secret example, with a demo stack pointing at the emulator."""
+    project = destination / "consume-secret"
+    shutil.copytree(
+        ROOT / "examples" / "consume-secret",
+        project,
+        ignore=shutil.ignore_patterns("__pycache__", ".pulumi-test-state"),
+    )
+    config = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text())["config"]
+    stack = {"config": {k: v for k, v in config.items() if k.startswith("equinix:")}}
+    (project / f"Pulumi.{STACK}.yaml").write_text(yaml.safe_dump(stack, sort_keys=False))
+    return project
+
+
+#: A key without a passphrase, for a store that lives as long as the demo.
+KEY_PARAMETERS = """\
+%no-protection
+Key-Type: EDDSA
+Key-Curve: ed25519
+Subkey-Type: ECDH
+Subkey-Curve: cv25519
+Name-Real: pulumi-metal-reset demo
+Name-Email: demo@example.invalid
+Expire-Date: 0
+%commit
+"""
+
+
+def show(*argv: str, stdin: str | None = None) -> str:
+    """Run a command as the user would, printing it; its output is returned, not printed."""
+    print("$ " + " ".join(argv), flush=True)
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"demo: `{' '.join(argv)}` failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def make_pass_store(folder: Path) -> None:
+    """A throw-away GnuPG home and pass store, set in this process's environment as a user's
+    shell would have them: the provider process, and so `pass insert`, inherits them."""
+    missing = [tool for tool in ("pass", "gpg", "gpgconf") if shutil.which(tool) is None]
+    if missing:
+        raise SystemExit(
+            f"demo: --deliver needs {', '.join(missing)}; install Debian's pass and gnupg "
+            "(apt-get install pass gnupg)."
+        )
+    home = tempfile.mkdtemp(prefix="mr-demo-gpg-")  # short: gpg-agent's socket lives here
+    os.environ["GNUPGHOME"] = home
+    os.environ["PASSWORD_STORE_DIR"] = str(folder / "password-store")
+    print(f"$ export GNUPGHOME={home} PASSWORD_STORE_DIR={folder / 'password-store'}")
+    show("gpg", "--batch", "--quiet", "--gen-key", stdin=KEY_PARAMETERS)
+    listing = show("gpg", "--batch", "--with-colons", "--list-secret-keys")
+    key = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    show("pass", "init", key)
+
+
+def drop_pass_store() -> None:
+    home = os.environ.get("GNUPGHOME")
+    if home:
+        subprocess.run(["gpgconf", "--kill", "all"], check=False, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def emulator_port() -> int:
     config = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text())["config"]
     port: int | None = urlsplit(str(config["equinix:endpoint"])).port
@@ -143,10 +219,17 @@ def emulator_port() -> int:
     return port
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["--deliver"]):
+        raise SystemExit("usage: demo.py [--deliver]")
+    delivering = args == ["--deliver"]
     port = emulator_port()
     with tempfile.TemporaryDirectory(prefix="metal-reset-demo-") as tmp:
-        project = copy_project(Path(tmp))
+        if delivering:
+            banner("a throw-away GnuPG key and pass store, as your shell would have them")
+            make_pass_store(Path(tmp))
+        project = copy_delivery_project(Path(tmp)) if delivering else copy_project(Path(tmp))
         try:
             emulator = Emulator(port=port).start()
         except OSError as err:
@@ -167,10 +250,12 @@ def main() -> None:
                     "stand-in engine)."
                 )
                 runner = EngineRunner(project)
-            run_demo(runner, emulator)
+            (run_delivery_demo if delivering else run_demo)(runner, emulator)
         finally:
             emulator.stop()
             print("\nEmulator stopped.")
+            if delivering:
+                drop_pass_store()
 
 
 def run_demo(runner: Runner, emulator: Emulator) -> None:
@@ -188,6 +273,32 @@ def run_demo(runner: Runner, emulator: Emulator) -> None:
     banner("pulumi up: one DELETE rotates the password")
     runner.up()
     report(runner, emulator)
+
+
+def run_delivery_demo(runner: Runner, emulator: Emulator) -> None:
+    banner("pulumi preview: deliver_to is a plain input, so reviewers see where passwords go")
+    runner.preview()
+    banner("pulumi up: POST, DELETE, then `pass insert` gets the password on standard input")
+    runner.up()
+    report_delivery(runner, emulator)
+
+    banner("rotate on demand: the store gets the new password, the state still none")
+    runner.set_config("metal-reset-consume-secret:rotationTicket", "SEC-2")
+    runner.up()
+    report_delivery(runner, emulator)
+
+
+def report_delivery(runner: Runner, emulator: Emulator) -> None:
+    calls = [f"{e.method} {e.path} -> {e.status}" for e in emulator.journal]
+    print("API calls the emulator saw:", *(calls or ["none"]), sep="\n    ")
+    stored = show("pass", "show", "metal/ops")
+    current = emulator.password_of(DEV_USER)
+    print(f"`pass show metal/ops` is the emulator's current password: {stored == current}")
+    in_state = current is not None and current in runner.state_text()
+    print(f"The password appears in the stack's state (secrets decrypted): {in_state}")
+    if stored != current or in_state:
+        raise SystemExit("demo: the password is not where write-only delivery puts it")
+    emulator.reset_journal()
 
 
 def report(runner: Runner, emulator: Emulator) -> None:

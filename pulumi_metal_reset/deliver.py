@@ -62,5 +62,5 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
 
     checked, failures = validate_target(data)
     if failures or checked is None:
-        raise ValueError(" ".join(f.reason for f in failures)) from None
+        raise ValueError(" ".join(f"{f.reason}." for f in failures)) from None
     return checked

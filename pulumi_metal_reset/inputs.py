@@ -26,15 +26,16 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pulumi_metal_reset import endpoint, schedule
-from pulumi_metal_reset.state import INPUT_NAMES
+from pulumi_metal_reset.state import DELIVERY_INPUT_NAMES, INPUT_NAMES
 from pulumi_metal_reset.unknowns import is_unknown
 
 __all__ = ["NAMED_PROPERTIES", "Failure", "api_address", "validate_inputs"]
 
-#: The inputs a failure may name: an address, a period and a flag hold no secret by their
-#: meaning. Triggers often carry hashes of secrets, the token is one, and an endpoint may embed
-#: credentials, so failures on those never name them.
-NAMED_PROPERTIES: Final = frozenset({"email", "rotate_every", "rotate_on_create"})
+#: The inputs a failure may name: an address, a period and two flags hold no secret by their
+#: meaning. Triggers often carry hashes of secrets, the token is one, an endpoint may embed
+#: credentials, and `deliver_to` holds a command's environment, so failures on those never
+#: name them.
+NAMED_PROPERTIES: Final = frozenset({"email", "rotate_every", "rotate_on_create", "store_password"})
 
 _CREDENTIAL_PLACES = (
     "the stack config equinix:authToken or the environment variable METAL_AUTH_TOKEN"
@@ -129,6 +130,9 @@ class _Inputs(BaseModel):
     api_url: Annotated[str, BeforeValidator(_api_url)] | None = None
 
 
+#: What `validate_inputs` judges; the delivery inputs are `delivery.models`' to judge.
+_VALIDATED: Final = tuple(name for name in INPUT_NAMES if name not in DELIVERY_INPUT_NAMES)
+
 _TYPE_REASONS = {
     "dict_type": "must be a map of names to strings",
     "bool_type": "must be true or false",
@@ -150,8 +154,8 @@ def _failure(error: Any) -> Failure:
 
 def validate_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
     """Normalise the known inputs, pass unknown ones through untouched, and collect failures."""
-    unknown = {k: news[k] for k in INPUT_NAMES if k in news and is_unknown(news[k])}
-    known = {k: news[k] for k in INPUT_NAMES if k in news and k not in unknown}
+    unknown = {k: news[k] for k in _VALIDATED if k in news and is_unknown(news[k])}
+    known = {k: news[k] for k in _VALIDATED if k in news and k not in unknown}
     failures: list[Failure] = []
     try:
         model = _Inputs.model_validate(known)

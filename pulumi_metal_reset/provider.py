@@ -31,13 +31,9 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from pulumi_metal_reset import preflight, rotation, schedule
+from pulumi_metal_reset import preflight, reset, rotation, schedule
 from pulumi_metal_reset.credentials import RotationClaims, credential_id
-from pulumi_metal_reset.errors import (
-    MetalApiError,
-    MetalResetError,
-    RotationAfterCreateError,
-)
+from pulumi_metal_reset.errors import ConfigurationError, MetalResetError
 from pulumi_metal_reset.inputs import api_address, validate_inputs
 from pulumi_metal_reset.settings import (
     CONFIG_KEYS,
@@ -46,10 +42,12 @@ from pulumi_metal_reset.settings import (
     connection_for,
     hide_tokens,
 )
-from pulumi_metal_reset.state import CheckedInputs, Outputs
+from pulumi_metal_reset.state import DELIVERY_INPUT_NAMES, CheckedInputs, Outputs
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL, is_unknown
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from pulumi_metal_reset.client import MetalClient
 
 __all__ = ["PasswordResetTokenProvider"]
@@ -162,6 +160,14 @@ class PasswordResetTokenProvider(ResourceProvider):
         """
         olds, news = _marked(olds), _marked(news)
         values, failures = validate_inputs(news)
+        if any(news.get(key) is not None for key in DELIVERY_INPUT_NAMES):
+            # Imported here: the delivery models are built only for a resource that delivers,
+            # so the provider process's first call stays cheap.
+            from pulumi_metal_reset.delivery.models import validate_delivery_inputs
+
+            delivery, delivery_failures = validate_delivery_inputs(news)
+            values.update(delivery)
+            failures.extend(delivery_failures)
         old = CheckedInputs.from_wire(olds) if olds.get("email") else None
         config, environ = self._settings()
         values["rotation_slot"] = self._slot(old, values["rotate_every"])
@@ -195,10 +201,12 @@ class PasswordResetTokenProvider(ResourceProvider):
         count and the recorded password carry over.
         """
         news = _marked(news)
-        if any(is_unknown(news.get(key)) for key in preflight.COMPARED):
+        if any(is_unknown(news.get(key)) for key in (*preflight.COMPARED, *DELIVERY_INPUT_NAMES)):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         plan = rotation.plan_rotation(Outputs.from_wire(olds), CheckedInputs.from_wire(news))
-        return DiffResult(changes=plan.changes, replaces=[], delete_before_replace=False)
+        # A password waiting in state for its sink is a change although no input changed.
+        changes = plan.changes or reset.redelivery_reason(olds, news) is not None
+        return DiffResult(changes=changes, replaces=[], delete_before_replace=False)
 
     @_error_boundary
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -212,19 +220,24 @@ class PasswordResetTokenProvider(ResourceProvider):
             rotation_triggers=inputs.rotation_triggers,
             rotation_slot=inputs.rotation_slot,
             credential_id=inputs.credential_id,
+            deliver_to=inputs.deliver_to,
+            store_password=inputs.store_password,
         )
         if not inputs.rotate_on_create:
             client.create_password_reset_token(api_address(inputs.email))
             return CreateResult(resource_id, replace(outs, requested_at=_timestamp()).to_wire())
         with self._claim(connection, resource_id, inputs.email):
+            reset.check_sink(inputs.deliver_to)  # before the POST: a broken sink mails nothing
             client.create_password_reset_token(api_address(inputs.email))
             outs = replace(outs, requested_at=_timestamp())
-            outs = _rotated_after_mail(client, outs, "rotate_on_create")
+            turn = _turn(resource_id, "rotate_on_create", connection)
+            outs = reset.rotated_after_mail(_reset(client), outs, turn)
         return CreateResult(resource_id, outs.to_wire())
 
     @_error_boundary
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Mail when the email changed, rotate when `diff`'s decision says so, else record."""
+        """Mail when the email changed, rotate when `diff`'s decision says so, deliver a
+        password waiting in state, else record."""
         old, new = Outputs.from_wire(olds), CheckedInputs.from_wire(news)
         plan = rotation.plan_rotation(old, new)
         note = None
@@ -236,8 +249,15 @@ class PasswordResetTokenProvider(ResourceProvider):
             rotation_triggers=new.rotation_triggers,
             rotation_slot=new.rotation_slot,
             credential_id=new.credential_id,
+            deliver_to=new.deliver_to,
+            store_password=new.store_password,
             schedule_note=note,
         )
+        if not plan.rotate:
+            # A rotation supersedes a waiting password; without one, deliver it (or carry it).
+            outs = reset.settled_without_rotation(
+                id_, olds, news, outs, hide=lambda: self._tokens(news), clock=_now
+            )
         if not plan.calls_api:
             return UpdateResult(outs.to_wire())
         connection = self._connection(news)
@@ -245,15 +265,23 @@ class PasswordResetTokenProvider(ResourceProvider):
         if not plan.rotate:
             client.create_password_reset_token(api_address(new.email))
             return UpdateResult(replace(outs, email=new.email, requested_at=_timestamp()).to_wire())
-        reason = "; ".join(plan.reasons)
+        turn = _turn(id_, "; ".join(plan.reasons), connection)
         with self._claim(connection, id_, new.email):
             if plan.email_changed:
+                reset.check_sink(new.deliver_to)  # before the POST that the rotation follows
                 client.create_password_reset_token(api_address(new.email))
                 outs = replace(outs, email=new.email, requested_at=_timestamp())
-                outs = _rotated_after_mail(client, outs, reason)
+                outs = reset.rotated_after_mail(_reset(client), outs, turn)
             else:
-                outs = _rotated(client, outs, reason)
+                outs = reset.rotated(_reset(client), outs, turn)
         return UpdateResult(outs.to_wire())
+
+    def _tokens(self, inputs: Mapping[str, Any]) -> list[str]:
+        """The API token, if one is set, for scrubbing from what a delivery command prints."""
+        try:
+            return [self._connection(inputs).token.get_secret_value()]
+        except ConfigurationError:
+            return []  # a redelivery needs no API call, so no token either
 
     @contextmanager
     def _claim(self, connection: Connection, resource_id: str, email: str) -> Iterator[None]:
@@ -278,35 +306,13 @@ class PasswordResetTokenProvider(ResourceProvider):
         """The API cannot revoke a reset token or undo a reset: deleting only forgets the state."""
 
 
-def _rotated(client: MetalClient, outs: Outputs, reason: str) -> Outputs:
-    new = client.reset_password()
-    return replace(
-        outs,
-        new_password=new.new_password.get_secret_value(),
-        rotated_at=_timestamp(),
-        rotation_count=outs.rotation_count + 1,
-        rotation_reason=reason,
-    )
+def _reset(client: MetalClient) -> Callable[[], SecretStr]:
+    """The DELETE, as the rotation calls it: the new password, or the client's error."""
+    return lambda: client.reset_password().new_password
 
 
-def _rotated_after_mail(client: MetalClient, outs: Outputs, reason: str) -> Outputs:
-    """Rotate right after a POST succeeded; a failure cannot leave half a change recorded."""
-    try:
-        return _rotated(client, outs, reason)
-    except MetalResetError as err:
-        after = RotationAfterCreateError(
-            f"A reset token was mailed to {outs.email}, but the rotation after it failed "
-            f"({_cause(err)}); Pulumi cannot record a half-done change, so the next "
-            "`pulumi up` mails a new token and rotates again."
-        )
-        after.ambiguous, after.operation = err.ambiguous, err.operation
-        raise after from None
-
-
-def _cause(err: MetalResetError) -> str:
-    """A phrase for an error quoted inside another sentence, from its structured fields only."""
-    doing = err.operation.doing if err.operation is not None else "the API call"
-    status = err.status if isinstance(err, MetalApiError) else None
-    answer = f"HTTP {status}" if status is not None else "no usable response"
-    taken = ", so it may have taken effect" if err.ambiguous else ""
-    return f"{doing} failed with {answer}{taken}"
+def _turn(resource_id: str, reason: str, connection: Connection) -> reset.Turn:
+    # The provider server ignores the engine address, so a warning goes to its stderr, which
+    # the CLI shows; `delivery_pending` keeps the fact with the resource.
+    hide = (connection.token.get_secret_value(),)
+    return reset.Turn(resource_id, reason, hide, _now, log.warn)

@@ -40,8 +40,10 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
     """Why the last rotation happened: changed triggers, a due schedule or rotate_on_create."""
     new_password: pulumi.Output[str | None]
     """The password set by the last rotation. Always a Pulumi secret; None before any (without
-    `rotate_on_create`, until the first trigger change or due slot). Another resource on the
-    same API token makes it stale when that one rotates (see `credential_id`)."""
+    `rotate_on_create`, until the first trigger change or due slot), and None with
+    `store_password=False` once `deliver_to` holds it (kept only while a delivery is pending).
+    Another resource on the same API token makes it stale when that one rotates (see
+    `credential_id`)."""
     next_rotation_at: pulumi.Output[str | None]
     """When the schedule next falls due, or None without `rotate_every`."""
     rotation_slot: pulumi.Output[str | None]
@@ -55,6 +57,23 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
     API user, whose password each resource's rotation resets. None when no token is set."""
     schedule_note: pulumi.Output[str | None]
     """Set when a slot recorded far in the future (a wrong clock) was re-anchored: one sentence."""
+    deliver_to: pulumi.Output[Mapping[str, Any] | None]
+    """Where each rotated password goes, as checked (`deliver.command` / `deliver.file`)."""
+    store_password: pulumi.Output[bool]
+    """False: `new_password` stays None once `deliver_to` holds the password."""
+    password_fingerprint: pulumi.Output[str | None]
+    """A keyed hash of the current password ("fp-" and 16 hex digits), to check which password a
+    store holds (docs/write-only-delivery.md has the recipe). Reveals nothing of it."""
+    delivered_at: pulumi.Output[str | None]
+    """When the current password reached `deliver_to` (RFC 3339, UTC), or None."""
+    delivery: pulumi.Output[str | None]
+    """Where the current password went, with nothing secret (`command: pass insert ...`)."""
+    delivery_pending: pulumi.Output[str | None]
+    """Set when delivering failed after the rotation: the password then waits in `new_password`
+    (a secret) and the next `pulumi up` delivers it without rotating."""
+    rotation_history: pulumi.Output[list[Mapping[str, Any]]]
+    """The last 20 rotations, oldest first: `at`, `reason`, `slot`, `fingerprint` and
+    `delivered_to` each; nothing secret."""
 
     def __init__(
         self,
@@ -66,12 +85,16 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
         rotate_on_create: pulumi.Input[bool] | None = None,
         auth_token: pulumi.Input[str] | None = None,
         api_url: pulumi.Input[str] | None = None,
+        deliver_to: pulumi.Input[Mapping[str, Any]] | None = None,
+        store_password: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`auth_token` and `api_url` override the stack config and the environment.
 
         `rotate_every` takes "90m", "12h", "30d", "2w", fixed-length ISO 8601 ("P30D") or
         seconds. `rotate_on_create` also rotates right after the token is requested.
+        `deliver_to` (`deliver.command(...)` or `deliver.file(...)`) hands each new password to
+        a secret store; with `store_password=False` it is then kept nowhere in the stack.
         """
         props: dict[str, Any] = {
             "email": email,
@@ -80,6 +103,8 @@ class PasswordResetToken(pulumi.dynamic.Resource, module="metal", name="Password
             "rotate_on_create": rotate_on_create,
             "auth_token": None if auth_token is None else pulumi.Output.secret(auth_token),
             "api_url": api_url,
+            "deliver_to": deliver_to,
+            "store_password": store_password,
         }
         # Every output not given as an input is registered as None, so it exists on the resource.
         props.update({name: None for name in OUTPUT_NAMES if name not in props})

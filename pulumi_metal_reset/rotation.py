@@ -25,7 +25,8 @@ class RotationPlan:
     reasons: tuple[str, ...]
     """Why the password rotates (DELETE); empty when it does not."""
     changes: bool
-    """Anything to record, API call or not (a schedule or credential change alone needs none)."""
+    """Anything to record, API call or not (a schedule, credential or delivery-input change
+    alone needs none)."""
     reanchored_from: int | None = None
     """The far-future slot that the new slot replaced, when `derive_slot` re-anchored it."""
 
@@ -91,7 +92,8 @@ def plan_rotation(old: Recorded, new: Recorded) -> RotationPlan:
         changes=email_changed
         or bool(reasons)
         or schedule_changed
-        or old.credential_id != new.credential_id,
+        or old.credential_id != new.credential_id
+        or (old.deliver_to, old.store_password) != (new.deliver_to, new.store_password),
         reanchored_from=reanchored,
     )
 

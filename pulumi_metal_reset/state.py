@@ -20,6 +20,7 @@ from typing import Any, Final, NamedTuple, Protocol, TypeVar
 from pulumi_metal_reset import schedule
 
 __all__ = [
+    "DELIVERY_INPUT_NAMES",
     "INPUT_NAMES",
     "OUTPUT_NAMES",
     "CheckedInputs",
@@ -27,6 +28,8 @@ __all__ = [
     "Recorded",
 ]
 
+#: The write-only delivery inputs, validated by `delivery.models` (only when one is given).
+DELIVERY_INPUT_NAMES: Final = ("deliver_to", "store_password")
 #: The inputs a program gives; `check` adds `rotation_slot` and `credential_id` to them.
 INPUT_NAMES: Final = (
     "email",
@@ -35,6 +38,7 @@ INPUT_NAMES: Final = (
     "rotate_on_create",
     "auth_token",
     "api_url",
+    *DELIVERY_INPUT_NAMES,
 )
 
 
@@ -68,12 +72,25 @@ def _triggers(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _target(value: Any) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+def _history(value: Any) -> list[dict[str, Any]]:
+    # Entries a hand-edited state mangled are dropped rather than failing every run.
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [dict(entry) for entry in value if isinstance(entry, Mapping)]
+
+
 # Hand-lenient on purpose: a slot or period that does not parse (a hand-edited state) reads as
 # absent, which starts a new schedule instead of failing every run.
 _PERIOD: Final = {"codec": _Codec(schedule.format_duration, _period)}
 _SLOT: Final = {"codec": _Codec(schedule.format_timestamp, _slot)}
 _COUNT: Final = {"codec": _Codec(int, _count)}
 _TRIGGERS: Final = {"codec": _Codec(dict, _triggers)}
+_TARGET: Final = {"codec": _Codec(dict, _target)}
+_HISTORY: Final = {"codec": _Codec(_history, _history)}
 
 
 class Recorded(Protocol):
@@ -89,6 +106,10 @@ class Recorded(Protocol):
     def rotation_slot(self) -> int | None: ...
     @property
     def credential_id(self) -> str | None: ...
+    @property
+    def deliver_to(self) -> Mapping[str, Any] | None: ...
+    @property
+    def store_password(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,10 @@ class CheckedInputs:
     """Start of the current period, epoch seconds; derived by `check` from the clock."""
     credential_id: str | None = None
     """Pseudonymous id of the API token (see `credentials.py`); None when none is set."""
+    deliver_to: Mapping[str, Any] | None = field(default=None, metadata=_TARGET)
+    """Where a rotated password goes: a checked `deliver.command` / `deliver.file` map."""
+    store_password: bool = True
+    """False: `new_password` stays None once the sink holds the password."""
 
     @classmethod
     def from_wire(cls, props: Mapping[str, Any]) -> CheckedInputs:
@@ -135,6 +160,20 @@ class Outputs:
     credential_id: str | None = None
     schedule_note: str | None = None
     """One sentence, set when a slot recorded far in the future was re-anchored."""
+    deliver_to: Mapping[str, Any] | None = field(default=None, metadata=_TARGET)
+    """The checked input, echoed: `diff` compares it and a redelivery reads it."""
+    store_password: bool = True
+    """The checked input, echoed."""
+    password_fingerprint: str | None = None
+    """Keyed fingerprint of the current password (`delivery/ledger.py`); never the password."""
+    delivered_at: str | None = None
+    """When the current password reached the sink (RFC 3339, UTC), or None."""
+    delivery: str | None = None
+    """Where the current password went, described with nothing secret, or None."""
+    delivery_pending: str | None = None
+    """Set when a delivery failed after the DELETE: the password waits in `new_password`."""
+    rotation_history: list[Mapping[str, Any]] = field(default_factory=list, metadata=_HISTORY)
+    """The last 20 rotations, oldest first: at, reason, slot, fingerprint, delivered_to."""
 
     @property
     def next_rotation_at(self) -> int | None:

@@ -25,7 +25,8 @@ import pytest
 
 from pulumi_metal_reset.testing.faketime import find_libfaketime
 
-pytest_plugins = ["pulumi_metal_reset.testing.fixtures"]
+# The emulator fixtures, enabled as users enable them; the `pass` store fixtures, defined once.
+pytest_plugins = ["pulumi_metal_reset.testing.fixtures", "tests.delivery.store"]
 
 REQUIRE_ALL = "METAL_RESET_REQUIRE_SYSTEM_TOOLS"
 

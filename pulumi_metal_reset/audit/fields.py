@@ -22,9 +22,6 @@ from pulumi_metal_reset.state import OUTPUT_NAMES, CheckedInputs
 __all__ = ["AUDITED", "TokenState", "token_state"]
 
 _CHECKED: Final = frozenset(f.name for f in dataclass_fields(CheckedInputs))
-#: Write-only delivery's input (true by default; state written before it existed keeps the
-#: password). Named here until the delivery work adds it to `state.CheckedInputs`.
-_DELIVERY_INPUTS: Final = frozenset({"store_password"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ AUDITED: Final = tuple(f.name for f in dataclass_fields(TokenState))[2:]
 def _sides(name: str) -> tuple[str, ...]:
     """Where the provider records `name`: ("outputs", "inputs"), ("outputs",) or ("inputs",)."""
     sides: tuple[str, ...] = ("outputs",) if name in OUTPUT_NAMES else ()
-    if name in _CHECKED or name in _DELIVERY_INPUTS:
+    if name in _CHECKED:
         sides += ("inputs",)
     if not sides:
         raise ImportError(f"the audit reads {name!r}, which pulumi_metal_reset.state lacks")

@@ -1,7 +1,6 @@
 """Write-only delivery: a rotated password goes straight to the user's secret store.
 
-Layers, each importing only those before it: `unknowns` (preview placeholders), `models`
-(pydantic validation of `deliver_to`),
+Layers, each importing only those before it: `models` (pydantic validation of `deliver_to`),
 `scrub` and `ledger` (pure text and fingerprints), `outcome` (the pure never-lose-a-password
 decisions), `sinks` (the command and file I/O, with retries), `lifecycle` (the calls the
 provider makes). No module here imports Pulumi or an HTTP library. Attributes load lazily, so the
@@ -13,8 +12,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from pulumi_metal_reset.delivery.unknowns import UNKNOWN
-
 _LAZY = {
     "fingerprint": "pulumi_metal_reset.delivery.ledger",
     "describe": "pulumi_metal_reset.delivery.ledger",
@@ -23,7 +20,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "UNKNOWN",
     "DeliveryError",
     "describe",
     "fingerprint",

@@ -74,14 +74,20 @@ def describe(target: CommandTarget | FileTarget) -> str:
 def history_entry(
     *, at: str, reason: str | None, slot: str | None, fingerprint: str, delivered_to: str | None
 ) -> dict[str, Any]:
-    """One `rotation_history` entry; `delivered_to` is a `describe` text or None."""
-    return {
+    """One `rotation_history` entry; `delivered_to` is a `describe` text or None.
+
+    A key whose value is None is left out: Pulumi's SDK drops null values inside maps whenever
+    it reads properties back (in `diff`, `update`, `read` and in programs), so an entry keeps
+    one shape however often it crosses the wire. Readers use `.get("slot")`.
+    """
+    entry = {
         "at": at,
         "reason": reason,
         "slot": slot,
         "fingerprint": fingerprint,
         "delivered_to": delivered_to,
     }
+    return {key: value for key, value in entry.items() if value is not None}
 
 
 def entries(history: Any) -> list[dict[str, Any]]:

@@ -1,10 +1,11 @@
 """Validation of the delivery inputs `deliver_to` and `store_password` (pydantic v2).
 
 Knows nothing of HTTP or Pulumi. Returns normalised values plus every failure at once, like
-`inputs.validate_inputs`. Every `deliver_to` failure is reported without a property name: the CLI
-prints a named property's value, and `deliver_to` holds an environment a user may have filled
-with something that must not be printed. So each reason is a whole sentence that starts with the
-part of `deliver_to` at fault, and quotes no argument and no environment value.
+`inputs.validate_inputs`, as the same `inputs.Failure`. Every `deliver_to` failure is reported
+without a property name: the CLI prints a named property's value, and `deliver_to` holds an
+environment a user may have filled with something that must not be printed. So each reason starts
+with the part of `deliver_to` at fault (`deliver_to.env: sets VAULT_TOKEN, ...`), as a
+`rotation_triggers` failure does, and quotes no argument and no environment value.
 
 `deliver_to` is recorded in plain text in the stack's state and shown by `pulumi preview`: it
 says *where* the password goes, never *how to authenticate* there. A command inherits the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -28,7 +29,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pulumi_metal_reset.delivery.unknowns import is_unknown
+from pulumi_metal_reset.inputs import Failure
+from pulumi_metal_reset.unknowns import is_unknown
 
 __all__ = [
     "DEFAULT_FILE_MODE",
@@ -48,8 +50,9 @@ __all__ = [
 
 FIELDS = ("deliver_to", "store_password")
 
-#: Every `deliver_to` failure names no property (see the module docstring).
-DELIVERY_PROPERTY = ""
+#: The input every target failure concerns; `inputs.Failure` never names it as the property
+#: (see the module docstring), so its reason starts with the path, as for rotation_triggers.
+FIELD = "deliver_to"
 
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 3600.0
@@ -81,16 +84,10 @@ _CREDENTIAL_ANYWHERE = {"SECRET", "PASSPHRASE"}
 _URL_WITH_PASSWORD = re.compile(r"://[^/@\s]*:[^/@\s]*@")
 
 
-class Failure(NamedTuple):
-    """Same shape as `inputs.Failure` (tuples compare equal), defined here to avoid a cycle."""
-
-    property: str
-    reason: str
-
-
-def _custom(reason: str) -> PydanticCustomError:
-    """A failure whose message is the whole sentence; `{` and `}` are escaped for pydantic."""
-    return PydanticCustomError("delivery", reason.replace("{", "{{").replace("}", "}}"))
+def _custom(path: str, detail: str) -> PydanticCustomError:
+    """A failure at `path` inside `deliver_to`; `{` and `}` are escaped for pydantic."""
+    escaped = detail.replace("{", "{{").replace("}", "}}")
+    return PydanticCustomError("delivery", escaped, {"path": path})
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -116,30 +113,32 @@ def credential_like(name: str) -> bool:
 def _argv(value: Any) -> list[str]:
     example = 'such as ["pass", "insert", "--multiline", "--force", "metal/ops"]'
     if not isinstance(value, (list, tuple)) or not value:
-        raise _custom(f"deliver_to.argv must be a non-empty list of strings, {example}.")
+        raise _custom("deliver_to.argv", f"must be a non-empty list of strings, {example}")
     if len(value) > MAX_ARGS:
-        raise _custom(f"deliver_to.argv has more than {MAX_ARGS} items; shorten the command.")
+        raise _custom("deliver_to.argv", f"has more than {MAX_ARGS} items; shorten the command")
     for index, item in enumerate(value):
         if not isinstance(item, str):
             raise _custom(
-                f'deliver_to.argv[{index}] is not a string; quote it, for example "3" rather '
-                "than 3."
+                f"deliver_to.argv[{index}]",
+                'is not a string; quote it, for example "3" rather than 3',
             )
         if "\x00" in item:
             raise _custom(
-                f"deliver_to.argv[{index}] contains a NUL character, which no program can "
-                "receive; remove it."
+                f"deliver_to.argv[{index}]",
+                "contains a NUL character, which no program can receive; remove it",
             )
         if len(item) > MAX_ARG_CHARS:
             raise _custom(
-                f"deliver_to.argv[{index}] is longer than {MAX_ARG_CHARS} characters; shorten it."
+                f"deliver_to.argv[{index}]",
+                f"is longer than {MAX_ARG_CHARS} characters; shorten it",
             )
     program = value[0]
     if not program.strip() or ("/" in program and not program.startswith("/")):
         raise _custom(
-            "deliver_to.argv[0] must name a program found on PATH (such as pass) or give its "
+            "deliver_to.argv[0]",
+            "must name a program found on PATH (such as pass) or give its "
             "absolute path (such as /usr/bin/pass); a relative path would depend on the folder "
-            "the provider process runs in."
+            "the provider process runs in",
         )
     return list(value)
 
@@ -149,37 +148,42 @@ def _env(value: Any) -> dict[str, str]:
         return {}
     if not isinstance(value, Mapping):
         raise _custom(
-            "deliver_to.env must be a map of variable names to strings, such as "
-            '{"PASSWORD_STORE_DIR": "/srv/pass"}.'
+            "deliver_to.env",
+            "must be a map of variable names to strings, such as "
+            '{"PASSWORD_STORE_DIR": "/srv/pass"}',
         )
     if len(value) > MAX_ENV:
-        raise _custom(f"deliver_to.env has more than {MAX_ENV} variables; remove some.")
+        raise _custom("deliver_to.env", f"has more than {MAX_ENV} variables; remove some")
     for name, item in value.items():
         if not isinstance(name, str) or not _ENV_NAME.match(name):
             raise _custom(
-                f"deliver_to.env has a key {_shown(str(name))} that is not an environment variable "
-                "name; use letters, digits and underscores, not starting with a digit."
+                "deliver_to.env",
+                f"has a key {_shown(str(name))} that is not an environment variable "
+                "name; use letters, digits and underscores, not starting with a digit",
             )
         if credential_like(name):
             raise _custom(
-                f"deliver_to.env sets {name}, which looks like a credential, and deliver_to is "
+                "deliver_to.env",
+                f"sets {name}, which looks like a credential, and deliver_to is "
                 f"kept in plain text in the stack's state; set {name} in the environment that "
-                "runs `pulumi up` instead, which the command inherits."
+                "runs `pulumi up` instead, which the command inherits",
             )
         if not isinstance(item, str):
             raise _custom(
-                f"deliver_to.env maps {name} to something that is not a string; quote it, for "
-                'example "3" rather than 3.'
+                "deliver_to.env",
+                f"maps {name} to something that is not a string; quote it, for "
+                'example "3" rather than 3',
             )
         if "\x00" in item:
             raise _custom(
-                f"deliver_to.env maps {name} to a value containing a NUL character; remove it."
+                "deliver_to.env", f"maps {name} to a value containing a NUL character; remove it"
             )
         if _URL_WITH_PASSWORD.search(item):
             raise _custom(
-                f"deliver_to.env maps {name} to a URL that embeds credentials, and deliver_to is "
+                "deliver_to.env",
+                f"maps {name} to a URL that embeds credentials, and deliver_to is "
                 "kept in plain text in the stack's state; remove them from the URL and give them "
-                "to the command through the environment that runs `pulumi up`."
+                "to the command through the environment that runs `pulumi up`",
             )
     return {name: value[name] for name in sorted(value)}
 
@@ -193,8 +197,8 @@ def _timeout(value: Any) -> float:
         or not 0 < value <= MAX_TIMEOUT
     ):
         raise _custom(
-            "deliver_to.timeout must be a number of seconds greater than 0 and at most "
-            f"{MAX_TIMEOUT:.0f}, such as 60."
+            "deliver_to.timeout",
+            f"must be a number of seconds greater than 0 and at most {MAX_TIMEOUT:.0f}, such as 60",
         )
     return float(value)
 
@@ -202,16 +206,18 @@ def _timeout(value: Any) -> float:
 def _path(value: Any) -> str:
     example = "such as /etc/metal/password"
     if not isinstance(value, str) or not value.startswith("/"):
-        raise _custom(f"deliver_to.path must be an absolute file path, {example}.")
+        raise _custom("deliver_to.path", f"must be an absolute file path, {example}")
     if "\x00" in value or len(value) > MAX_PATH_CHARS:
         raise _custom(
-            f"deliver_to.path must be at most {MAX_PATH_CHARS} characters with no NUL character."
+            "deliver_to.path", f"must be at most {MAX_PATH_CHARS} characters with no NUL character"
         )
     if value.endswith("/"):
-        raise _custom(f"deliver_to.path ends with /, which names a folder; give a file, {example}.")
+        raise _custom(
+            "deliver_to.path", f"ends with /, which names a folder; give a file, {example}"
+        )
     if any(part in (".", "..") for part in value.split("/")):
         raise _custom(
-            "deliver_to.path contains a . or .. part; give the path it leads to, without them."
+            "deliver_to.path", "contains a . or .. part; give the path it leads to, without them"
         )
     return value
 
@@ -256,7 +262,7 @@ def _mode(value: Any) -> str:
         mode = -1
     problem = mode_problem(mode)
     if problem is not None:
-        raise _custom(f"deliver_to.mode {problem}.")
+        raise _custom("deliver_to.mode", problem)
     return f"{mode:04o}"
 
 
@@ -290,27 +296,27 @@ _TARGET: TypeAdapter[CommandTarget | FileTarget] = TypeAdapter(Target)
 
 _KEYS = {"command": "argv, env and timeout", "file": "path and mode"}
 _KIND = (
-    "deliver_to must be made with deliver.command(...) or deliver.file(...): a map whose kind is "
-    '"command" or "file".'
+    "must be made with deliver.command(...) or deliver.file(...): a map whose kind is "
+    '"command" or "file"'
 )
 
 
-def _reason(error: Any) -> str:
+def _failure(error: Any) -> Failure:
+    """One pydantic error as the shared `inputs.Failure`: always at a path inside deliver_to."""
     kind, loc = error["type"], error["loc"]
     if kind == "delivery":
-        return str(error["msg"])
-    if kind in ("union_tag_not_found", "union_tag_invalid", "model_attributes_type"):
-        return _KIND
+        return Failure(FIELD, str(error["ctx"]["path"]), str(error["msg"]))
     if kind == "extra_forbidden" and len(loc) >= 2:
-        return (
-            f"deliver_to has a key {_shown(str(loc[-1]))} that a {loc[0]} does not take; "
-            f"a {loc[0]} takes {_KEYS[str(loc[0])]}."
+        return Failure(
+            FIELD,
+            FIELD,
+            f"has a key {_shown(str(loc[-1]))} that a {loc[0]} does not take; "
+            f"a {loc[0]} takes {_KEYS[str(loc[0])]}",
         )
     if kind == "missing" and len(loc) >= 2:
-        field = str(loc[-1])
         maker = "deliver.command(argv)" if loc[0] == "command" else "deliver.file(path)"
-        return f"deliver_to has no {field}; make it with {maker}."
-    return _KIND
+        return Failure(FIELD, FIELD, f"has no {loc[-1]}; make it with {maker}")
+    return Failure(FIELD, FIELD, _KIND)
 
 
 def validate_target(value: Any) -> tuple[dict[str, Any] | None, list[Failure]]:
@@ -323,8 +329,7 @@ def validate_target(value: Any) -> tuple[dict[str, Any] | None, list[Failure]]:
     try:
         target = _TARGET.validate_python(value)
     except ValidationError as err:
-        reasons = dict.fromkeys(_reason(e) for e in err.errors())
-        return None, [Failure(DELIVERY_PROPERTY, reason) for reason in reasons]
+        return None, list(dict.fromkeys(_failure(e) for e in err.errors()))
     return target.model_dump(), []
 
 
@@ -359,11 +364,12 @@ def validate_delivery_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], l
     elif store is None or isinstance(store, bool):
         checked["store_password"] = store is not False
     else:
-        failures.append(Failure("store_password", "must be true or false"))
+        failures.append(Failure("store_password", "store_password", "must be true or false"))
         checked["store_password"] = True
     if store is False and target is None:
         failures.append(
             Failure(
+                "store_password",
                 "store_password",
                 "is false but deliver_to is not set, so a rotated password would be kept "
                 "nowhere; set deliver_to, or leave store_password true",

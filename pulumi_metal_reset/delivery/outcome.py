@@ -29,7 +29,7 @@ from pulumi_metal_reset.delivery.ledger import (
     mark_delivered,
     record_rotation,
 )
-from pulumi_metal_reset.delivery.unknowns import is_unknown
+from pulumi_metal_reset.unknowns import is_unknown
 
 __all__ = [
     "OUTPUTS",

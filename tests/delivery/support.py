@@ -1,19 +1,13 @@
-"""Helpers shared by the delivery tests: system tools they need, and how a test asks for one."""
+"""How a delivery test asks for a system tool that the shared markers do not cover (openssl)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
-TOOLS = ("pass", "gpg", "gpgconf")
 #: Set in CI: a missing tool then fails the tests that need it instead of skipping them.
 REQUIRE = ("METAL_RESET_REQUIRE_SYSTEM_TOOLS", "METAL_RESET_REQUIRE_FAKETIME")
-
-
-def missing_tools() -> list[str]:
-    return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
 def need(missing: list[str], packages: str) -> None:

@@ -24,7 +24,7 @@ from pulumi_metal_reset.delivery.sinks import (
 from pulumi_metal_reset.delivery.sinks import (
     deliver as deliver_to,
 )
-from tests.delivery.conftest import PasswordStore
+from tests.delivery.store import PasswordStore
 
 PASS_INSERT = ["pass", "insert", "--multiline", "--force", "metal/ops"]
 TOKEN = "tok-PLANTED-abc123"

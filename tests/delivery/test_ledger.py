@@ -98,7 +98,9 @@ def test_history_keeps_the_last_twenty_oldest_first() -> None:
     assert len(history) == HISTORY_LIMIT == 20
     assert history[0]["at"] == "2025-01-06T00:00:00Z"
     assert history[-1]["at"] == "2025-01-25T00:00:00Z"
-    assert set(history[-1]) == {"at", "reason", "slot", "fingerprint", "delivered_to"}
+    assert set(history[-1]) == {"at", "reason", "fingerprint"}  # no slot, not delivered
+    full = history_entry(at="a", reason="r", slot="s", fingerprint="f", delivered_to="d")
+    assert set(full) == {"at", "reason", "slot", "fingerprint", "delivered_to"}
 
 
 def test_history_tolerates_state_written_before_it_existed() -> None:
@@ -119,5 +121,5 @@ def test_a_late_delivery_marks_only_its_own_rotation() -> None:
     history = [_entry(1), _entry(2)]
     marked = mark_delivered(history, "fp-0000000000000002", "file: /p (0600)")
     assert marked[-1]["delivered_to"] == "file: /p (0600)"
-    assert marked[0]["delivered_to"] is None
+    assert "delivered_to" not in marked[0]
     assert mark_delivered(history, "fp-0000000000000001", "file: /p (0600)") == history

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pulumi_metal_reset import deliver
-from pulumi_metal_reset.delivery import UNKNOWN
 from pulumi_metal_reset.delivery.models import (
     MAX_TIMEOUT,
     credential_like,
@@ -19,17 +18,11 @@ from pulumi_metal_reset.delivery.models import (
     validate_delivery_inputs,
     validate_target,
 )
+from pulumi_metal_reset.inputs import Failure
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL as UNKNOWN
 
 PASS_ARGV = ["pass", "insert", "--multiline", "--force", "metal/ops"]
 PLANTED = "s3cret-PLANTED-value"
-
-
-def test_unknown_sentinel_matches_pulumi() -> None:
-    from pulumi.runtime import rpc
-
-    from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
-
-    assert rpc.UNKNOWN == UNKNOWN == UNKNOWN_SENTINEL
 
 
 def test_command_constructor_returns_the_normalised_plain_map() -> None:
@@ -53,7 +46,7 @@ def test_file_constructor_defaults_to_0600_shown_in_octal() -> None:
 
 
 def test_constructors_fail_at_the_line_that_built_a_wrong_delivery() -> None:
-    with pytest.raises(ValueError, match=r"^deliver_to.mode 0644 gives every user"):
+    with pytest.raises(ValueError, match=r"^deliver_to.mode: 0644 gives every user.*read it\.$"):
         deliver.file("/etc/metal/password", mode=0o644)
     with pytest.raises(ValueError, match=r"VAULT_TOKEN, which looks like a credential") as err:
         deliver.command(["vault", "kv", "put"], env={"VAULT_TOKEN": PLANTED})
@@ -87,30 +80,30 @@ def test_parse_target_gives_the_model() -> None:
         ([], 'a map whose kind is "command" or "file"'),
         ({}, 'a map whose kind is "command" or "file"'),
         ({"kind": "vault"}, 'a map whose kind is "command" or "file"'),
-        ({"kind": "command"}, "deliver_to has no argv; make it with deliver.command(argv)"),
-        ({"kind": "file"}, "deliver_to has no path; make it with deliver.file(path)"),
-        ({"kind": "command", "argv": []}, "deliver_to.argv must be a non-empty list"),
-        ({"kind": "command", "argv": "pass insert"}, "deliver_to.argv must be a non-empty list"),
-        ({"kind": "command", "argv": ["pass", 3]}, "deliver_to.argv[1] is not a string"),
-        ({"kind": "command", "argv": ["pass", "a\x00b"]}, "deliver_to.argv[1] contains a NUL"),
-        ({"kind": "command", "argv": ["./store.sh"]}, "deliver_to.argv[0] must name a program"),
-        ({"kind": "command", "argv": ["bin/store"]}, "deliver_to.argv[0] must name a program"),
-        ({"kind": "command", "argv": [" "]}, "deliver_to.argv[0] must name a program"),
+        ({"kind": "command"}, "deliver_to: has no argv; make it with deliver.command(argv)"),
+        ({"kind": "file"}, "deliver_to: has no path; make it with deliver.file(path)"),
+        ({"kind": "command", "argv": []}, "deliver_to.argv: must be a non-empty list"),
+        ({"kind": "command", "argv": "pass insert"}, "deliver_to.argv: must be a non-empty list"),
+        ({"kind": "command", "argv": ["pass", 3]}, "deliver_to.argv[1]: is not a string"),
+        ({"kind": "command", "argv": ["pass", "a\x00b"]}, "deliver_to.argv[1]: contains a NUL"),
+        ({"kind": "command", "argv": ["./store.sh"]}, "deliver_to.argv[0]: must name a program"),
+        ({"kind": "command", "argv": ["bin/store"]}, "deliver_to.argv[0]: must name a program"),
+        ({"kind": "command", "argv": [" "]}, "deliver_to.argv[0]: must name a program"),
         ({"kind": "command", "argv": ["x"] * 257}, "more than 256 items"),
         ({"kind": "command", "argv": ["p"], "timout": 5}, 'a key "timout" that a command'),
         ({"kind": "command", "argv": ["p"], "path": "/x"}, 'a key "path" that a command'),
-        ({"kind": "command", "argv": ["p"], "env": ["A=b"]}, "deliver_to.env must be a map"),
+        ({"kind": "command", "argv": ["p"], "env": ["A=b"]}, "deliver_to.env: must be a map"),
         ({"kind": "command", "argv": ["p"], "env": {"1A": "b"}}, 'a key "1A" that is not an'),
         ({"kind": "command", "argv": ["p"], "env": {"A-B": "b"}}, 'a key "A-B" that is not an'),
         ({"kind": "command", "argv": ["p"], "env": {"A": 3}}, "maps A to something that is not"),
         ({"kind": "command", "argv": ["p"], "env": {"A": "\x00"}}, "maps A to a value containing"),
-        ({"kind": "command", "argv": ["p"], "timeout": 0}, "deliver_to.timeout must be a number"),
-        ({"kind": "command", "argv": ["p"], "timeout": -1}, "deliver_to.timeout must be a number"),
+        ({"kind": "command", "argv": ["p"], "timeout": 0}, "deliver_to.timeout: must be a number"),
+        ({"kind": "command", "argv": ["p"], "timeout": -1}, "deliver_to.timeout: must be a number"),
         ({"kind": "command", "argv": ["p"], "timeout": 3601}, "at most 3600"),
-        ({"kind": "command", "argv": ["p"], "timeout": True}, "deliver_to.timeout must be"),
-        ({"kind": "command", "argv": ["p"], "timeout": "60"}, "deliver_to.timeout must be"),
-        ({"kind": "file", "path": "etc/password"}, "deliver_to.path must be an absolute file"),
-        ({"kind": "file", "path": 7}, "deliver_to.path must be an absolute file"),
+        ({"kind": "command", "argv": ["p"], "timeout": True}, "deliver_to.timeout: must be"),
+        ({"kind": "command", "argv": ["p"], "timeout": "60"}, "deliver_to.timeout: must be"),
+        ({"kind": "file", "path": "etc/password"}, "deliver_to.path: must be an absolute file"),
+        ({"kind": "file", "path": 7}, "deliver_to.path: must be an absolute file"),
         ({"kind": "file", "path": "/etc/metal/"}, "ends with /, which names a folder"),
         ({"kind": "file", "path": "/etc/../password"}, "contains a . or .. part"),
         ({"kind": "file", "path": "/etc/./password"}, "contains a . or .. part"),
@@ -134,8 +127,10 @@ def test_problems_are_reported_as_one_sentence_without_a_property(
     for failure in failures:
         # No property: the CLI would print deliver_to's value, environment values included.
         assert failure.property == ""
-        assert failure.reason.startswith("deliver_to")
-        assert failure.reason.endswith(".")
+        # Like every unnamed failure: the path inside deliver_to, then what is wrong.
+        assert failure.reason.startswith(failure.path + ": ")
+        assert failure.path.startswith("deliver_to")
+        assert not failure.reason.endswith(".")
         assert "\n" not in failure.reason
 
 
@@ -236,7 +231,8 @@ def test_store_password_defaults_to_true_and_needs_a_target_when_false() -> None
 
 def test_store_password_must_be_a_boolean() -> None:
     _, failures = validate_delivery_inputs({"store_password": "no"})
-    assert failures == [("store_password", "must be true or false")]
+    assert failures == [Failure("store_password", "store_password", "must be true or false")]
+    assert (failures[0].property, failures[0].reason) == ("store_password", "must be true or false")
 
 
 def test_unknown_values_pass_through_unvalidated() -> None:

@@ -1,4 +1,4 @@
-"""The local `secret_store` gate: skipped with a reason here, a failure where CI requires it."""
+"""The local gate for openssl: skipped with a reason here, a failure where CI requires it."""
 
 from __future__ import annotations
 

@@ -1,42 +1,49 @@
-"""The password flows as a secret into a 0600 file through a second dynamic resource.
-
-See conftest for what is real; here the second provider also pickles by reference from a module
-beside the program, found because the provider server runs in the program's directory.
+"""The consume-secret example: each rotated password goes to a real `pass` store, never into the
+stack's state. The store's settings reach `pass` the way a user's would: through the environment
+that runs `pulumi up` (here, the provider process's). See conftest for what is real.
 """
 
 from __future__ import annotations
 
 import json
-import stat
 
+import pytest
+
+from pulumi_metal_reset.delivery import fingerprint
 from pulumi_metal_reset.emulator import DEV_USER
-from tests.wire import is_wrapped_secret
+from tests.delivery.store import PasswordStore
 
-from .conftest import StackFactory, assert_ok
+from .conftest import RESOURCE_TYPE, StackFactory, assert_ok
+from .traces import assert_nowhere
 
 
-def test_password_lands_in_a_private_file(stack_factory: StackFactory) -> None:
+@pytest.mark.secret_store
+def test_each_rotation_lands_in_pass_and_nowhere_in_state(
+    stack_factory: StackFactory, password_store: PasswordStore
+) -> None:
     stack = stack_factory("consume-secret")
-    target = stack.dir / "out" / "metal.env"
-    stack.config["secretFile"] = str(target)
+    shell = password_store.env  # PASSWORD_STORE_DIR and GNUPGHOME, as set in a user's shell
 
-    preview = stack.preview()
-    assert_ok(preview)
-    assert not target.exists()
-
-    up = stack.up()
+    up = stack.up(provider_env=shell)
     assert_ok(up)
     assert stack.api_calls() == ["POST", "DELETE"]
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert target.read_text() == f"METAL_PASSWORD={stack.emulator.password_of(DEV_USER)}\n"
+    password = stack.emulator.password_of(DEV_USER)
+    assert password is not None
+    assert password_store.show("metal/ops") == password
+    assert up.outputs["delivery"] == "command: pass insert --multiline --force metal/ops"
     state = json.loads(stack.state.read_text())
-    (file_resource,) = [r for r in state["resources"] if r["type"].endswith("local:SecretFile")]
-    assert is_wrapped_secret(file_resource["inputs"]["content"])
+    (resource,) = [r for r in state["resources"] if r["type"] == RESOURCE_TYPE]
+    assert up.outputs["passwordFingerprint"] == fingerprint(password, resource["id"])
+    assert_nowhere(stack, up, password)
 
     stack.config["rotationTicket"] = "SEC-9"
-    rotated = stack.up()
+    rotated = stack.up(provider_env=shell)
     assert_ok(rotated)
     assert stack.api_calls() == ["DELETE"]
-    assert rotated.ops()["metal-file"] == "update"
-    assert target.read_text() == f"METAL_PASSWORD={stack.emulator.password_of(DEV_USER)}\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert rotated.step("metal").op == "update"
+    current = stack.emulator.password_of(DEV_USER)
+    assert current is not None
+    assert current != password
+    assert password_store.show("metal/ops") == current
+    assert rotated.outputs["rotationCount"] == 2
+    assert_nowhere(stack, rotated, current)

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,3 +32,21 @@ def test_demo_runs_and_masks_the_password() -> None:
     assert "[diff: ~rotation_triggers]" in out
     assert out.rstrip().endswith("Emulator stopped.")
     assert "DELETE /metal/v1/reset-password -> 201" in out
+
+
+@pytest.mark.secret_store
+def test_the_delivery_demo_ends_with_the_password_in_pass_only() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "demo.py"), "--deliver"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert out.count("`pass show metal/ops` is the emulator's current password: True") == 2
+    assert out.count("The password appears in the stack's state (secrets decrypted): False") == 2
+    # The CLI aligns output names, so the gap after `delivery` depends on the longest name.
+    assert re.search(r'delivery\s*: "command: pass insert --multiline --force metal/ops"', out)
+    assert out.rstrip().endswith("Emulator stopped.")

@@ -85,13 +85,18 @@ def _known(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if v is not None}
 
 
+#: The values added since 0.1.0 that are not null when absent: what 0.1.0 did (it kept the
+#: password in state) and an empty rotation ledger.
+ADDED_DEFAULTS = {"store_password": True, "rotation_history": []}
+
+
 @pytest.mark.parametrize("name", sorted(RESOURCES))
 def test_old_outputs_read_back_to_the_same_wire_values(name: str) -> None:
     outputs = RESOURCES[name]["outputs"]
     wire = Outputs.from_wire(outputs).to_wire()
     # Every value 0.1.0 wrote comes back (2.0 and 2 are one number on the wire); whatever it
-    # left out is null, which the wire drops, including the outputs added since.
-    assert _known(wire) == _without(outputs, "__provider")
+    # left out is null, which the wire drops, including the outputs added since (but two).
+    assert _known(wire) == _without(outputs, "__provider") | ADDED_DEFAULTS
     assert {"credential_id", "schedule_note"} <= set(wire) - set(_known(wire))
 
 
@@ -99,7 +104,7 @@ def test_old_outputs_read_back_to_the_same_wire_values(name: str) -> None:
 def test_old_inputs_read_back_to_the_same_wire_values(name: str) -> None:
     inputs = RESOURCES[name]["inputs"]
     wire = CheckedInputs.from_wire(inputs).to_wire()
-    assert _known(wire) == _without(inputs, "__provider")
+    assert _known(wire) == _without(inputs, "__provider") | {"store_password": True}
 
 
 @pytest.fixture
@@ -132,7 +137,7 @@ def test_the_next_run_on_an_old_state_records_credential_id_and_calls_nothing(
     updated = provider.update("id", old_outputs, checked).outs or {}
     assert metal_emulator.journal == []
     assert updated["credential_id"] == credential_id(token)
-    assert _known(updated) == _without(old_outputs, "__provider") | {
+    assert _known(updated) == _without(old_outputs, "__provider") | ADDED_DEFAULTS | {
         "credential_id": credential_id(token)
     }
     assert type(updated["rotation_count"]) is int

@@ -197,7 +197,7 @@ def test_endpoint_failures_never_name_the_property(url: object) -> None:
 def test_only_properties_that_hold_no_secret_are_named() -> None:
     from pulumi_metal_reset.inputs import NAMED_PROPERTIES
 
-    assert {"email", "rotate_every", "rotate_on_create"} == NAMED_PROPERTIES
+    assert {"email", "rotate_every", "rotate_on_create", "store_password"} == NAMED_PROPERTIES
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,13 @@ def test_outputs_wire_names_are_the_documented_ones() -> None:
         "rotation_slot",
         "credential_id",
         "schedule_note",
+        "deliver_to",
+        "store_password",
+        "password_fingerprint",
+        "delivered_at",
+        "delivery",
+        "delivery_pending",
+        "rotation_history",
         "next_rotation_at",
     )
     assert tuple(Outputs(email="a@example.com").to_wire()) == OUTPUT_NAMES

@@ -32,8 +32,7 @@ def test_the_package_spells_the_sentinel_once() -> None:
         if UNKNOWN_SENTINEL in path.read_text(encoding="utf-8")
     ]
     # The test engine keeps its own copy on purpose: it stands in for Pulumi's engine and
-    # imports no product module (tests/test_architecture.py). delivery/unknowns.py is a copy made
-    # before unknowns.py existed; the delivery work replaces it with an import.
-    known_copies = {"testing/_wire.py", "delivery/unknowns.py"}
+    # imports no product module (tests/test_architecture.py). Nothing else may spell it.
+    known_copies = {"testing/_wire.py"}
     assert "unknowns.py" in holders
     assert set(holders) <= {"unknowns.py"} | known_copies

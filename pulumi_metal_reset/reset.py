@@ -1,0 +1,167 @@
+"""What a rotating create or update does once `rotation.plan_rotation` has decided.
+
+The order that never loses a password: the sink's preflight before any POST or DELETE that a
+rotation follows; the DELETE; then the delivery, whose every outcome is *returned* (a dynamic
+provider records nothing when a method raises, so a password the sink refused survives only in
+the outputs). A password kept in state is delivered by a later update without a DELETE. The
+delivery code (`delivery/`) loads on the first rotation, and its sinks and models only for a
+resource with `deliver_to`. No Pulumi and no HTTP: the provider passes the DELETE in as
+`reset`, and a `warn` callable for what the user must read. See docs/write-only-delivery.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pulumi_metal_reset import schedule
+from pulumi_metal_reset.errors import MetalApiError, MetalResetError, RotationAfterCreateError
+from pulumi_metal_reset.state import Outputs
+
+if TYPE_CHECKING:
+    from pulumi_metal_reset.delivery.ledger import SecretLike
+
+__all__ = [
+    "Turn",
+    "cause",
+    "check_sink",
+    "redelivery_reason",
+    "rotated",
+    "rotated_after_mail",
+    "settled_without_rotation",
+]
+
+Clock = Callable[[], int]
+
+
+class Turn(NamedTuple):
+    """One rotation: what it records besides the API's answer, and how it reports."""
+
+    resource_id: str
+    """Keys the password fingerprint."""
+    reason: str
+    hide: Sequence[str]
+    """Secrets (the API token) to scrub from what a delivery command prints."""
+    clock: Clock
+    warn: Callable[[str], None]
+    """Shows a sentence to the user: a delivery that failed after the DELETE."""
+
+
+def redelivery_reason(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
+    """Why a password kept in state goes to the sink now; None without `deliver_to`.
+
+    `olds` are the recorded outputs, `news` the checked inputs, as `diff` and `update` get them.
+    """
+    if news.get("deliver_to") is None:
+        return None  # no sink: nothing to deliver, and the delivery code stays unloaded
+    from pulumi_metal_reset.delivery.outcome import redelivery_reason as reason
+
+    return reason(olds, news)
+
+
+def check_sink(target: Mapping[str, Any] | None) -> None:
+    """The sink's preflight; raises DeliveryError (the API password did not change)."""
+    if target is None:
+        return
+    from pulumi_metal_reset.delivery.lifecycle import check_sink as preflight
+
+    preflight(target)
+
+
+def rotated(reset: Callable[[], SecretLike], outs: Outputs, turn: Turn) -> Outputs:
+    """Preflight, DELETE, deliver. Raises only before the password changed (the preflight, or
+    the DELETE's own error, ambiguous or not); every outcome after the DELETE is returned."""
+    from pulumi_metal_reset.delivery import lifecycle
+
+    slot = outs.rotation_slot
+    settled = lifecycle.rotate(
+        reset=reset,
+        target=outs.deliver_to,
+        resource_id=turn.resource_id,
+        reason=turn.reason,
+        slot=None if slot is None else schedule.format_timestamp(slot),
+        store_password=outs.store_password,
+        history=outs.rotation_history,
+        clock=turn.clock,
+        hide=turn.hide,
+    )
+    if settled.warning is not None:
+        turn.warn(settled.warning)
+    return replace(
+        outs,
+        **settled.outputs,
+        rotated_at=settled.rotated_at,
+        rotation_count=outs.rotation_count + 1,
+        rotation_reason=turn.reason,
+    )
+
+
+def rotated_after_mail(reset: Callable[[], SecretLike], outs: Outputs, turn: Turn) -> Outputs:
+    """Rotate right after a POST succeeded; a failure cannot leave half a change recorded.
+
+    A sink that broke since its preflight (run before the POST) is reported as it is: its
+    sentence already says that the API password did not change.
+    """
+    from pulumi_metal_reset.delivery.errors import DeliveryError
+
+    try:
+        return rotated(reset, outs, turn)
+    except DeliveryError:
+        raise
+    except MetalResetError as err:
+        after = RotationAfterCreateError(
+            f"A reset token was mailed to {outs.email}, but the rotation after it failed "
+            f"({cause(err)}); Pulumi cannot record a half-done change, so the next "
+            "`pulumi up` mails a new token and rotates again."
+        )
+        after.ambiguous, after.operation = err.ambiguous, err.operation
+        raise after from None
+
+
+def settled_without_rotation(
+    resource_id: str,
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    outs: Outputs,
+    *,
+    hide: Callable[[], Sequence[str]],
+    clock: Clock,
+) -> Outputs:
+    """The delivery outputs of an update that does not rotate: a redelivery, or carried over.
+
+    A failed redelivery raises DeliveryError: the engine then keeps the old state, which still
+    holds the password, and the API password did not change.
+    """
+    if outs.deliver_to is None and outs.delivery_pending is None:
+        return outs  # nothing to deliver and nothing pending: every recorded value carries
+    from pulumi_metal_reset.delivery import lifecycle, outcome
+
+    if outs.deliver_to is None or outcome.redelivery_reason(olds, news) is None:
+        return replace(outs, **outcome.carried(olds, news))
+    password = outs.new_password
+    if password is None:  # redelivery_reason found one; kept for the type checker
+        return outs
+    settled = lifecycle.redeliver(
+        password=password,
+        target=outs.deliver_to,
+        resource_id=resource_id,
+        store_password=outs.store_password,
+        history=outs.rotation_history,
+        clock=clock,
+        hide=hide(),
+    )
+    return replace(outs, **settled.outputs)
+
+
+def cause(err: MetalResetError) -> str:
+    """A phrase for an error quoted inside another sentence, from its structured fields only.
+
+    It says which outcome holds: a call that certainly failed left the API password unchanged.
+    """
+    doing = err.operation.doing if err.operation is not None else "the API call"
+    status = err.status if isinstance(err, MetalApiError) else None
+    answer = f"HTTP {status}" if status is not None else "no usable response"
+    if err.ambiguous:
+        return f"{doing} failed with {answer}, so it may have taken effect"
+    return f"{doing} failed with {answer}, so the API password did not change"

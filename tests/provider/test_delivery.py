@@ -1,0 +1,412 @@
+"""Write-only delivery wired into the provider: check, diff, create and update, called directly
+against the emulator (see conftest.DirectStack), with file sinks and a store that can be down.
+
+Every failure ends in one sentence saying which outcome holds: the API password did not change,
+the sink holds the new password, or the state holds it as a secret. The real `pass` store and
+the real engine are in tests/examples/test_write_only_delivery.py.
+"""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_metal_reset import deliver
+from pulumi_metal_reset.delivery import fingerprint
+from pulumi_metal_reset.delivery import sinks as sinks_module
+from pulumi_metal_reset.delivery.errors import DeliveryError
+from pulumi_metal_reset.delivery.outcome import Outcome
+from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
+from pulumi_metal_reset.errors import (
+    AmbiguousNetworkError,
+    RotationAfterCreateError,
+    SharedCredentialError,
+)
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
+from tests.delivery.store import UnreliableStore, file_writer
+
+from .conftest import DirectStack
+
+EMAIL = "ops@example.com"
+MISSING = "metal-reset-no-such-store"
+
+
+def calls(emulator: Emulator) -> list[str]:
+    methods = [entry.method for entry in emulator.journal]
+    emulator.reset_journal()
+    return methods
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three attempts as in production, without the 1 s and 2 s waits between them."""
+    fast = sinks_module.RetryPolicy(attempts=3, first_wait=0, max_wait=0)
+    monkeypatch.setattr(sinks_module, "RetryPolicy", lambda: fast)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> UnreliableStore:
+    return UnreliableStore.create(tmp_path)
+
+
+def _through(store: UnreliableStore, target: Path, **options: Any) -> dict[str, Any]:
+    return deliver.command(store.argv(*file_writer(target)), **options)
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def test_check_validates_and_normalises_the_delivery_inputs(deployment: DirectStack) -> None:
+    result = deployment.provider.check(
+        {}, {"email": EMAIL, "deliver_to": {"kind": "file", "path": "/p", "mode": 384.0}}
+    )
+    assert result.failures == []
+    assert result.inputs["deliver_to"] == {"kind": "file", "path": "/p", "mode": "0600"}
+    assert result.inputs["store_password"] is True
+
+
+def test_check_failures_never_print_deliver_to(deployment: DirectStack) -> None:
+    target = {"kind": "command", "argv": ["vault"], "env": {"VAULT_TOKEN": "s3cret-PLANTED"}}
+    failures = deployment.provider.check(
+        {}, {"email": EMAIL, "deliver_to": target, "store_password": "no"}
+    ).failures
+    assert [(f.property, f.reason.split(":")[0]) for f in failures] == [
+        ("", "deliver_to.env"),
+        ("store_password", "must be true or false"),
+    ]
+    assert all("s3cret-PLANTED" not in f.reason for f in failures)
+
+
+def test_store_password_false_needs_a_sink(deployment: DirectStack) -> None:
+    failures = deployment.provider.check({}, {"email": EMAIL, "store_password": False}).failures
+    assert [f.property for f in failures] == ["store_password"]
+    assert "kept nowhere" in failures[0].reason
+
+
+def test_a_first_call_without_delivery_loads_no_delivery_code() -> None:
+    """The provider process's first call stays cheap for the resources that do not deliver."""
+    code = (
+        "import sys\n"
+        "from pulumi_metal_reset.provider import PasswordResetTokenProvider\n"
+        "p = PasswordResetTokenProvider()\n"
+        "p.check({}, {'email': 'ops@example.com'})\n"
+        "print(sorted(m for m in sys.modules if 'delivery' in m or m == 'tenacity'))\n"
+        "p.check({}, {'email': 'ops@example.com', 'deliver_to': {'kind': 'file', 'path': '/p'}})\n"
+        "print('pulumi_metal_reset.delivery.models' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[:2] == ["[]", "True"]
+
+
+# --- rotation and delivery --------------------------------------------------------------------
+
+
+def test_rotate_on_create_delivers_and_keeps_nothing(
+    deployment: DirectStack, emulator: Emulator, tmp_path: Path
+) -> None:
+    target = tmp_path / "password"
+    made = deliver.file(str(target))
+    deployment.up(
+        {"email": EMAIL, "rotate_on_create": True, "deliver_to": made, "store_password": False}
+    )
+    password = emulator.password_of(DEV_USER)
+    assert password is not None
+    assert calls(emulator) == ["POST", "DELETE"]
+    assert target.read_text() == password
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    outs = deployment.outputs
+    assert outs["new_password"] is None
+    assert (outs["deliver_to"], outs["store_password"]) == (made, False)
+    assert outs["password_fingerprint"] == fingerprint(password, str(deployment.id))
+    assert outs["delivery"] == f"file: {target} (0600)"
+    assert outs["delivered_at"] is not None
+    assert outs["delivery_pending"] is None
+    assert outs["rotation_history"] == [
+        {  # no slot: this resource has no schedule
+            "at": outs["rotated_at"],
+            "reason": "rotate_on_create",
+            "fingerprint": outs["password_fingerprint"],
+            "delivered_to": outs["delivery"],
+        }
+    ]
+    assert password not in repr(outs | {"new_password": None})
+    # Converged: the next run changes nothing.
+    assert deployment.up(dict(deployment.inputs)) == "same"
+
+
+def test_every_rotation_records_a_fingerprint_and_history_without_a_sink(
+    deployment: DirectStack, emulator: Emulator
+) -> None:
+    news = {"email": EMAIL, "rotate_every": "1d", "rotation_triggers": {"t": "1"}}
+    deployment.up(news)
+    for ticket in "234":
+        deployment.up(news | {"rotation_triggers": {"t": ticket}})
+    outs = deployment.outputs
+    password = emulator.password_of(DEV_USER)
+    assert password is not None
+    assert outs["new_password"] == password
+    assert outs["delivery"] is None
+    assert outs["rotation_history"][-1]["fingerprint"] == fingerprint(password, str(deployment.id))
+    assert [e["reason"] for e in outs["rotation_history"]] == ["rotation_triggers changed"] * 3
+    assert {e["slot"] for e in outs["rotation_history"]} == {outs["rotation_slot"]}
+    assert not any("delivered_to" in e for e in outs["rotation_history"])
+
+
+def test_a_missing_command_is_refused_before_the_delete(
+    deployment: DirectStack, emulator: Emulator, tmp_path: Path, provider: Any
+) -> None:
+    deployment.up({"email": EMAIL, "rotation_triggers": {"t": "1"}})
+    calls(emulator)
+    before = dict(deployment.outputs)
+    news = {
+        "email": EMAIL,
+        "rotation_triggers": {"t": "2"},
+        "deliver_to": deliver.command([MISSING, "insert"]),
+    }
+    with pytest.raises(DeliveryError) as caught:
+        deployment.up(news)
+    assert calls(emulator) == []
+    assert deployment.outputs == before
+    message = str(caught.value)
+    assert message.startswith("The password was not rotated and the API password did not change: ")
+    assert f"the delivery command {MISSING} was not found on the PATH" in message
+    assert message.endswith("then run `pulumi up` again.")
+    assert message.count(". ") == 0
+    assert caught.value.outcome is Outcome.API_UNCHANGED
+    # One frame and one sentence: the error boundary dropped the rest.
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    # The claim on the API user was released: the rotation certainly did not happen.
+    other = DirectStack(provider)
+    other.up({"email": "other@example.com", "rotate_on_create": True})
+    assert calls(emulator) == ["POST", "DELETE"]
+
+
+def test_a_broken_sink_stops_rotate_on_create_before_the_post(
+    deployment: DirectStack, emulator: Emulator
+) -> None:
+    news = {"email": EMAIL, "rotate_on_create": True, "deliver_to": deliver.file("/sys/pw")}
+    with pytest.raises(DeliveryError, match=r"^The password was not rotated .* /sys \("):
+        deployment.up(news)
+    assert calls(emulator) == []  # no token mailed either
+    assert deployment.id is None
+
+
+def test_a_broken_sink_stops_an_email_change_before_the_post(
+    deployment: DirectStack, emulator: Emulator
+) -> None:
+    deployment.up({"email": EMAIL, "rotation_triggers": {"t": "1"}})
+    calls(emulator)
+    with pytest.raises(DeliveryError, match="API password did not change"):
+        deployment.up(
+            {
+                "email": "new@example.com",
+                "rotation_triggers": {"t": "2"},
+                "deliver_to": deliver.file("/sys/pw"),
+            }
+        )
+    assert calls(emulator) == []
+    assert deployment.outputs["email"] == EMAIL
+
+
+def test_an_email_change_mails_then_rotates_then_delivers(
+    deployment: DirectStack, emulator: Emulator, tmp_path: Path
+) -> None:
+    target = tmp_path / "password"
+    made = deliver.file(str(target))
+    deployment.up({"email": EMAIL, "rotation_triggers": {"t": "1"}, "deliver_to": made})
+    calls(emulator)
+    deployment.up({"email": "new@example.com", "rotation_triggers": {"t": "2"}, "deliver_to": made})
+    assert calls(emulator) == ["POST", "DELETE"]
+    assert target.read_text() == emulator.password_of(DEV_USER)
+    assert deployment.outputs["email"] == "new@example.com"
+    assert deployment.outputs["delivery_pending"] is None
+
+
+def test_a_failed_delivery_keeps_the_password_then_the_next_run_delivers_it(
+    deployment: DirectStack,
+    emulator: Emulator,
+    store: UnreliableStore,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / "password"
+    news = {
+        "email": EMAIL,
+        "rotation_triggers": {"t": "1"},
+        "deliver_to": _through(store, target),
+        "store_password": False,
+    }
+    deployment.up(news)
+    calls(emulator)
+    capsys.readouterr()
+
+    # The store is down after the DELETE: the update still succeeds and keeps the password.
+    store.set("down")
+    assert deployment.up(news | {"rotation_triggers": {"t": "2"}}) == "update"
+    password = emulator.password_of(DEV_USER)
+    assert password is not None
+    assert calls(emulator) == ["DELETE"]
+    outs = deployment.outputs
+    assert outs["new_password"] == password  # store_password=False, yet kept: never lost
+    assert outs["delivery_pending"].startswith("delivering the password rotated at ")
+    assert outs["delivery"] is None
+    assert "delivered_to" not in outs["rotation_history"][-1]
+    warning = capsys.readouterr().err
+    assert (
+        "unreliable-store exited with status 3: store unavailable, it was given: [redacted])"
+        in warning
+    )
+    assert "failed 3 times (" in warning
+    assert "kept in this stack's state as the secret output new_password" in warning
+    assert password not in warning  # the store echoed it; the provider scrubbed it
+    assert DEV_TOKEN not in warning
+    assert not target.exists()
+
+    # Still down: the next run tries again without a DELETE, fails, and the state keeps it.
+    kept = dict(deployment.outputs)
+    assert deployment.provider.diff(str(deployment.id), kept, deployment.check(news)).changes
+    with pytest.raises(DeliveryError) as caught:
+        deployment.up(news | {"rotation_triggers": {"t": "2"}})
+    assert caught.value.outcome is Outcome.STATE_HOLDS
+    message = str(caught.value)
+    assert "stays there as the secret output new_password" in message
+    assert "the API password did not change" in message
+    assert password not in message
+    assert calls(emulator) == []
+    assert deployment.outputs == kept
+
+    # Back up: delivered without a DELETE; the state lets go of the password.
+    store.set("")
+    assert deployment.up(news | {"rotation_triggers": {"t": "2"}}) == "update"
+    assert calls(emulator) == []
+    assert target.read_text() == password
+    outs = deployment.outputs
+    assert outs["new_password"] is None
+    assert outs["delivery_pending"] is None
+    assert outs["delivery"] is not None
+    assert outs["rotation_history"][-1]["delivered_to"] == outs["delivery"]
+    assert outs["password_fingerprint"] == fingerprint(password, str(deployment.id))
+    assert deployment.up(news | {"rotation_triggers": {"t": "2"}}) == "same"
+
+
+def test_a_rotation_supersedes_a_pending_delivery(
+    deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
+) -> None:
+    target = tmp_path / "password"
+    news = {"email": EMAIL, "rotation_triggers": {"t": "1"}, "deliver_to": _through(store, target)}
+    deployment.up(news)
+    store.set("down")
+    deployment.up(news | {"rotation_triggers": {"t": "2"}})
+    assert deployment.outputs["delivery_pending"] is not None
+    store.set("")
+    calls(emulator)
+    deployment.up(news | {"rotation_triggers": {"t": "3"}})
+    assert calls(emulator) == ["DELETE"]  # one rotation; the stale password is not delivered
+    assert target.read_text() == emulator.password_of(DEV_USER)
+    assert deployment.outputs["delivery_pending"] is None
+    assert ["delivered_to" in e for e in deployment.outputs["rotation_history"]] == [False, True]
+
+
+def test_removing_deliver_to_while_pending_keeps_the_password_in_state(
+    deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
+) -> None:
+    news = {
+        "email": EMAIL,
+        "rotation_triggers": {"t": "1"},
+        "deliver_to": _through(store, tmp_path / "password"),
+    }
+    deployment.up(news)
+    store.set("down")
+    deployment.up(news | {"rotation_triggers": {"t": "2"}})
+    calls(emulator)
+    assert deployment.up({"email": EMAIL, "rotation_triggers": {"t": "2"}}) == "update"
+    assert calls(emulator) == []
+    outs = deployment.outputs
+    assert outs["new_password"] == emulator.password_of(DEV_USER)
+    assert (outs["delivery_pending"], outs["deliver_to"]) == (None, None)
+
+
+def test_adding_deliver_to_delivers_the_password_already_in_state(
+    deployment: DirectStack, emulator: Emulator, tmp_path: Path
+) -> None:
+    deployment.up({"email": EMAIL, "rotate_on_create": True})
+    calls(emulator)
+    target = tmp_path / "password"
+    news = {
+        "email": EMAIL,
+        "rotate_on_create": True,
+        "deliver_to": deliver.file(str(target)),
+        "store_password": False,
+    }
+    assert deployment.up(news) == "update"
+    assert calls(emulator) == []
+    assert target.read_text() == emulator.password_of(DEV_USER)
+    assert deployment.outputs["new_password"] is None
+    assert deployment.up(news) == "same"
+
+
+def test_a_new_timeout_alone_is_recorded_without_a_call(
+    deployment: DirectStack, emulator: Emulator, tmp_path: Path
+) -> None:
+    argv = file_writer(tmp_path / "password")
+    news = {"email": EMAIL, "deliver_to": deliver.command(argv), "store_password": False}
+    deployment.up(news)
+    calls(emulator)
+    longer = news | {"deliver_to": deliver.command(argv, timeout=120)}
+    assert deployment.up(longer) == "update"
+    assert calls(emulator) == []
+    assert deployment.outputs["deliver_to"]["timeout"] == 120.0
+
+
+def test_an_unknown_deliver_to_is_a_possible_change(deployment: DirectStack) -> None:
+    deployment.up({"email": EMAIL})
+    news = deployment.check({"email": EMAIL}) | {"deliver_to": UNKNOWN_SENTINEL}
+    assert deployment.provider.diff(str(deployment.id), deployment.outputs, news).changes
+
+
+def test_an_ambiguous_delete_is_raised_as_today_and_delivers_nothing(
+    deployment: DirectStack, emulator: Emulator, tmp_path: Path, provider: Any
+) -> None:
+    target = tmp_path / "password"
+    news = {
+        "email": EMAIL,
+        "rotation_triggers": {"t": "1"},
+        "deliver_to": deliver.file(str(target)),
+    }
+    deployment.up(news)
+    before = dict(deployment.outputs)
+    emulator.faults.set(script=("drop",))
+    with pytest.raises(AmbiguousNetworkError, match="pulumi up"):
+        deployment.up(news | {"rotation_triggers": {"t": "2"}})
+    assert deployment.outputs == before
+    assert not target.exists()
+    # The claim stays: the password may have changed, so no other resource rotates this user.
+    with pytest.raises(SharedCredentialError):
+        DirectStack(provider).up({"email": "other@example.com", "rotate_on_create": True})
+    # The next run rotates again, to a password the sink receives.
+    emulator.faults.clear()
+    deployment.up(news | {"rotation_triggers": {"t": "2"}})
+    assert target.read_text() == emulator.password_of(DEV_USER)
+
+
+def test_a_failed_delete_after_the_mail_says_the_password_did_not_change(
+    deployment: DirectStack, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.faults.set(script=("ok", *["503"] * 12))  # 503 (retried 10 times): not applied
+    target = tmp_path / "password"
+    news = {"email": EMAIL, "rotate_on_create": True, "deliver_to": deliver.file(str(target))}
+    with pytest.raises(RotationAfterCreateError) as caught:
+        deployment.up(news)
+    assert (
+        "(resetting the password failed with HTTP 503, so the API password did not change)"
+        in str(caught.value)
+    )
+    assert not target.exists()
