@@ -363,6 +363,8 @@ class TestEngine:
             policies.outcome() if policies is not None else None,
         )
         if options.dry_run:
-            result.new_outputs = dict(d.stack_outputs or {})
+            # A preview whose program never registered its outputs (it failed) changes none.
+            planned = d.stack_outputs if d.stack_outputs is not None else state.outputs
+            result.new_outputs = dict(planned)
             result.outputs = {k: to_display(v) for k, v in result.new_outputs.items()}
         return result, d

@@ -119,6 +119,8 @@ def test_a_slot_boundary_between_review_and_apply_violates_the_plan(
     )
     assert review.api_calls() == []
     assert review.engine().load_state().resource("admin").outputs["rotation_count"] == 0
+    # The program never finished, so the stack's outputs are unchanged: no Outputs section.
+    assert "Outputs:" not in applied.render()
 
 
 def test_review_and_apply_inside_one_granule_pass(
