@@ -64,10 +64,6 @@ class PolicyOutcome:
     #: URNs an ``up`` refused to operate on (a mandatory violation made them invalid).
     invalid: tuple[str, ...] = ()
 
-    @property
-    def failed(self) -> bool:
-        return run_failed(self.violations)
-
 
 def load_configs(
     paths: Sequence[str | os.PathLike[str]], configs: Sequence[PolicyPackConfig] | None
