@@ -30,13 +30,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Each example is its own program (every one has a __main__.py), so each is checked on its own.
+# Each example is its own program (every one has a __main__.py), so each is checked on its own;
+# so is the policy pack in policy/ (its __main__.py would clash with theirs in one mypy run).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	@for example in examples/*/; do \
 		echo "mypy $$example"; \
 		(cd $$example && ../../$(BIN)/mypy --config-file ../../pyproject.toml *.py) || exit 1; \
 	done
+	@echo "mypy policy/"
+	@cd policy && ../$(BIN)/mypy --config-file ../pyproject.toml __main__.py
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

@@ -402,7 +402,9 @@ def test_delivery_code_loads_only_when_a_resource_delivers() -> None:
 TESTING = PACKAGE / "testing"
 # The test engine stands in for Pulumi's engine: it knows nothing of this package's product.
 TESTING_ENGINE_MODULES = sorted(
-    p.stem for p in TESTING.glob("*.py") if p.stem not in ("__init__", "fixtures", "faketime")
+    p.relative_to(TESTING).with_suffix("").as_posix()
+    for p in TESTING.rglob("*.py")
+    if p.relative_to(TESTING).as_posix() not in ("__init__.py", "fixtures.py", "faketime.py")
 )
 
 
@@ -451,6 +453,8 @@ def test_testing_modules_form_no_import_circle() -> None:
         visit(module, [])
 
 
-@pytest.mark.parametrize("path", sorted(TESTING.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(TESTING.rglob("*.py")), ids=lambda p: p.relative_to(TESTING).as_posix()
+)
 def test_testing_modules_stay_small(path: Path) -> None:
     assert len(path.read_text().splitlines()) <= 400, f"{path.name}: split it by concern"

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
+
 __all__ = ["ExportError", "ExportedResource", "ExportedStack", "Value", "load", "parse"]
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a type tag, not a secret)
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 VERSIONS = (3, 4)
 _HINT = "give the output of `pulumi stack export`"
 
@@ -67,14 +68,6 @@ class ExportedResource:
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
-    def field(self, name: str, source: str) -> Value:
-        """The output `name`, else the input of that name (state written before the output
-        existed), decoded; MISSING when neither holds it."""
-        for props in (self.outputs, self.inputs):
-            if name in props:
-                return decode(props[name], f"{source}: {self.urn} property {name}")
-        return MISSING
-
 
 @dataclass(frozen=True)
 class ExportedStack:
@@ -104,7 +97,7 @@ def decode(raw: Any, where: str) -> Value:
                 "`pulumi stack export --show-secrets`."
             ) from None
         secret = True
-    if raw == UNKNOWN:
+    if raw == UNKNOWN_SENTINEL:
         return Value(secret=secret, known=False)
     if isinstance(raw, Mapping):
         items = {k: decode(v, where) for k, v in raw.items()}

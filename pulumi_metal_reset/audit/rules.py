@@ -11,11 +11,11 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pulumi_metal_reset import schedule
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 
 __all__ = [
     "DEFAULT_MAX_AGE",
     "TOKEN_TYPE",
-    "UNKNOWN",
     "allowed_list",
     "credential_key",
     "describe_period",
@@ -33,9 +33,6 @@ TOKEN_TYPE = "pulumi-python:dynamic/metal:PasswordResetToken"  # noqa: S105 (a t
 
 #: The longest rotation period allowed unless configured otherwise.
 DEFAULT_MAX_AGE = "90d"
-
-#: A value the engine does not know yet (during preview), as it travels on the wire.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 K = TypeVar("K", bound=Hashable)
 
@@ -81,7 +78,7 @@ def keeps_password(store_password: Any) -> bool:
 
 def credential_key(value: Any) -> str | None:
     """A `credential_id` usable for grouping, or None when absent, empty or still unknown."""
-    if not isinstance(value, str) or not value or value == UNKNOWN:
+    if not isinstance(value, str) or not value or value == UNKNOWN_SENTINEL:
         return None
     return value
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _display
+from ._policy import PackInfo, PolicyRemediation, PolicyViolation, render_policies, run_failed
+from ._policy.render import violation_text
 from ._records import ROOT_STACK_TYPE, Diagnostic, Kind, LogEntry, Step
 from ._state import StackState
-from ._wire import PropertyMap
+from ._wire import PropertyMap, to_display
+
+if TYPE_CHECKING:
+    from ._deployment import Deployment
+    from ._policy_run import PolicyOutcome
+
+#: What the CLI counts as "changes" for ``--expect-no-changes`` (``engine.HasChanges``).
+_NOT_CHANGES = frozenset({"same", "refresh"})
 
 
 @dataclass
@@ -17,7 +27,8 @@ class RunResult:
 
     ``error`` holds the error diagnostics the CLI would print, in order, each in the CLI's words
     (the closing ``update failed`` / ``preview failed`` line is left out; :meth:`render` shows
-    it). ``ok`` is False whenever the CLI would exit non-zero.
+    it); when only a mandatory policy violation failed the run, it holds each such violation as
+    the CLI's Policies section prints it. ``ok`` is False whenever the CLI would exit non-zero.
     """
 
     kind: Kind
@@ -47,6 +58,11 @@ class RunResult:
     failed_line: bool = field(default=False, repr=False)
     #: The CLI's own last error line (``--expect-no-changes``), outside the Diagnostics.
     command_error: str | None = None
+    #: Policy packs run (``policy_packs=``), and what they reported, in the CLI's shape
+    #: (messages through the CLI's filter of secret config values).
+    policy_packs: list[PackInfo] = field(default_factory=list, repr=False)
+    policy_violations: list[PolicyViolation] = field(default_factory=list)
+    policy_remediations: list[PolicyRemediation] = field(default_factory=list, repr=False)
 
     def step(self, name: str) -> Step:
         """The step for the resource named ``name`` (KeyError when there is none)."""
@@ -81,11 +97,20 @@ class RunResult:
         text = _display.stack_outputs_text(self.old_outputs, self.new_outputs, self.dry_run)
         return "Outputs:\n" + text.rstrip("\n") if text else ""
 
+    def format_policies(self) -> str:
+        """The CLI's ``Policies:`` section ("" when no pack ran)."""
+        if not self.policy_packs:
+            return ""
+        text = render_policies(self.policy_packs, self.policy_violations, self.policy_remediations)
+        return text.rstrip("\n")
+
     def render(self, *, diff: bool = False) -> str:
-        """Steps, diagnostics, outputs and summary as one text, secrets masked.
+        """Steps, policies, diagnostics, outputs and summary as one text, secrets masked.
 
         ``diff=True`` shows each step as ``pulumi preview --diff`` does: the old and new value
-        of every property of every changed resource.
+        of every property of every changed resource. Policy violations are left out of that
+        view (the CLI prints them inline, as they arrive); the default view has the CLI's
+        ``Policies:`` section, and after a mandatory violation no ``Resources:`` summary.
         """
         if diff:
             body = _display.diff_text(
@@ -93,7 +118,7 @@ class RunResult:
             )
             parts = [_display.header(self.kind, self.stack, self.dry_run), body]
         else:
-            parts = [self.format_plan()]
+            parts = [self.format_plan(), self.format_policies()]
         diagnostics = list(self.diagnostics)
         if self.failed_line:
             action = "preview" if self.dry_run else "update"
@@ -106,7 +131,70 @@ class RunResult:
             if outputs:
                 parts.append(outputs)
         errored = len({d.urn for d in diagnostics if d.severity == "error"})
-        parts.append(_display.summary_text(self.steps, self.dry_run, errored))
+        if diff or not (self.policy_packs and run_failed(self.policy_violations)):
+            parts.append(_display.summary_text(self.steps, self.dry_run, errored))
         if self.command_error:
             parts.append(f"error: {self.command_error}")
         return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def build_result(
+    kind: Kind,
+    d: Deployment,
+    state: StackState,
+    output: str,
+    started: float,
+    program_error: str | None,
+    policies: PolicyOutcome | None = None,
+) -> RunResult:
+    """The result of a run, as the CLI would report it."""
+    diagnostics = list(d.diagnostics)
+    errors = [x.message for x in diagnostics if x.severity == "error"]
+    # A program that failed because its resource was invalid reports nothing more: the engine
+    # bailed ("resource ... is invalid") and cancelled the program.
+    invalid = set(policies.invalid) if policies is not None else set()
+    refused = bool(invalid)
+    if program_error is not None and not errors and not refused:
+        diagnostics.append(Diagnostic("error", program_error, ""))
+        errors.append(program_error)
+    violations = list(policies.violations) if policies is not None else []
+    error = "\n".join(errors) if errors else None
+    if error is None and run_failed(violations):
+        error = "\n".join(violation_text(v) for v in violations if v.mandatory)
+    return RunResult(
+        kind=kind,
+        stack=state.stack,
+        ok=error is None,
+        error=error,
+        # The step generator bails before any step for an invalid resource.
+        steps=[s for s in d.steps if not (s.failed and s.urn in invalid)],
+        outputs={k: to_display(v) for k, v in state.outputs.items()},
+        logs=list(d.logs),
+        provider_calls=list(d.provider.calls),
+        program_output=output,
+        provider_output=d.provider.output(),
+        duration=time.monotonic() - started,
+        dry_run=d.dry_run,
+        diagnostics=diagnostics,
+        state=state,
+        old_outputs=dict(d.old_outputs) if d.old_outputs or d.old_resources else None,
+        new_outputs=dict(state.outputs),
+        failed_line=d.report_failed,
+        policy_packs=list(policies.packs) if policies is not None else [],
+        policy_violations=violations,
+        policy_remediations=list(policies.remediations) if policies is not None else [],
+    )
+
+
+def expect_no_changes(result: RunResult, expected: bool, operation: str) -> RunResult:
+    """``--expect-no-changes``: after the run, fail when it changed (or would change)
+    anything (``backenderr.NoChangesExpectedError``)."""
+    if not expected or not result.ok:
+        return result
+    if all(step.op in _NOT_CHANGES or step.failed for step in result.steps):
+        return result
+    message = f"no changes were expected for {operation} but changes were proposed"
+    result.ok = False
+    result.error = message
+    result.command_error = message
+    return result

@@ -32,7 +32,8 @@ def _clear_places(value: Any, needle: str, where: str, secret: bool) -> Iterator
 def assert_secret_only(result: RunResult, value: str) -> None:
     """Assert that ``value`` is in ``result``'s state or outputs, always inside a secret, and
     nowhere in clear: not in state, stack or step outputs, the rendered text (plain and
-    ``--diff``), the error, the logs, or what the program and provider processes printed.
+    ``--diff``), the error, policy violations, the logs, or what the program and provider
+    processes printed.
 
     The failure message names where the value was found, never the value itself.
     """
@@ -52,6 +53,7 @@ def assert_secret_only(result: RunResult, value: str) -> None:
         "render()": result.render(),
         "render(diff=True)": result.render(diff=True),
         "error": result.error or "",
+        "policy violations": "\n".join(repr(v) for v in result.policy_violations),
         "logs": "\n".join(entry.message for entry in result.logs),
         "program output": result.program_output,
         "provider output": result.provider_output,

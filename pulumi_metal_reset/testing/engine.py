@@ -24,8 +24,12 @@ What the test engine leaves out:
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
   does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
   stay deterministic.
-- Text output is the CLI's Diagnostics, Outputs and Resources sections and its ``--diff``
-  rendering, without colours and without the progress table's live rows or the duration.
+- Text output is the CLI's Policies, Diagnostics, Outputs and Resources sections and its
+  ``--diff`` rendering, without colours and without the progress table's live rows or the
+  duration.
+- Policy packs (``policy_packs=``) run in ``preview`` and ``up`` only, one after another; the
+  default provider resource is not analyzed, and AnalyzeStack is skipped after any reported
+  error.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +45,14 @@ from ._deletes import generate_deletes
 from ._deployment import Deployment, ResourceHook, RunOptions, StackHook
 from ._export import export_deployment
 from ._plan import read_plan, write_plan
+from ._policy_run import Packs, PolicyPackConfig, attach_policies
 from ._program import run_program
 from ._project import Project, ProjectError
 from ._provider import ProviderClient
 from ._reads import import_one, refresh_state
-from ._records import ROOT_STACK_TYPE, Diagnostic, Kind, LogEntry, Step
-from ._results import RunResult
+from ._records import ROOT_STACK_TYPE, Kind, LogEntry, Step
+from ._results import RunResult, build_result
+from ._results import expect_no_changes as _expect_no_changes
 from ._state import ResourceState, StackState, default_state_path, load_state, save_state
 from ._wire import UNKNOWN, Secret, to_display
 from .provider_server import ProviderServer
@@ -60,9 +66,6 @@ __all__ = [
     "Step",
     "TestEngine",
 ]
-
-#: What the CLI counts as "changes" for ``--expect-no-changes`` (``engine.HasChanges``).
-_NOT_CHANGES = frozenset({"same", "refresh"})
 
 
 class TestEngine:
@@ -130,15 +133,23 @@ class TestEngine:
         refresh: bool = False,
         save_plan: Path | None = None,
         expect_no_changes: bool = False,
+        policy_packs: Sequence[str | os.PathLike[str]] = (),
+        policy_pack_configs: Sequence[PolicyPackConfig] | None = None,
     ) -> RunResult:
         """``pulumi preview``: Check and Diff run, nothing changes, state is not written.
 
         ``save_plan`` writes the update plan (``--save-plan``) when the preview succeeds.
+        ``policy_packs`` (``--policy-pack``) runs each pack directory's Python policy pack
+        (pulumi-policy must be installed: the ``testing`` extra), with one
+        ``policy_pack_configs`` entry per pack (``--policy-pack-config``: a JSON file's path,
+        its parsed document, or None). A mandatory violation fails the preview; the result
+        holds every violation (``policy_violations``) and ``render()`` the Policies section.
         """
         options = self._options(True, targets, replace, refresh)
         options.generate_plan = save_plan is not None
-        result, deployment = self._run_program("preview", options)
-        result = self._expect_no_changes(result, expect_no_changes, "preview")
+        packs = (policy_packs, policy_pack_configs)
+        result, deployment = self._run_program("preview", options, packs)
+        result = _expect_no_changes(result, expect_no_changes, "preview")
         if save_plan is not None and result.ok:
             write_plan(Path(save_plan), deployment.new_plans, self._plan_config())
         return result
@@ -152,24 +163,30 @@ class TestEngine:
         plan: Path | None = None,
         strict: bool = False,
         expect_no_changes: bool = False,
+        policy_packs: Sequence[str | os.PathLike[str]] = (),
+        policy_pack_configs: Sequence[PolicyPackConfig] | None = None,
     ) -> RunResult:
         """``pulumi up --yes --skip-preview``, or with ``plan``/``strict`` the preview and the
         update under one plan (``--plan``, ``--strict``). When that preview fails, its result
-        is returned (``kind == "preview"``) and nothing changes."""
+        is returned (``kind == "preview"``) and nothing changes. ``policy_packs`` as for
+        :meth:`preview`; a mandatory violation makes its resource invalid: nothing is done to
+        it and the update fails."""
+        packs = (policy_packs, policy_pack_configs)
         if plan is not None or strict:
             resource_plans = read_plan(Path(plan)) if plan is not None else None
             options = self._options(True, targets, replace, refresh)
             options.plan = resource_plans
             options.generate_plan = strict
-            preview, deployment = self._run_program("preview", options)
+            preview, deployment = self._run_program("preview", options, packs)
             if not preview.ok:
                 return preview
             options = self._options(False, targets, replace, refresh)
             options.plan = read_plan(Path(plan)) if plan is not None else deployment.new_plans
-            result, _ = self._run_program("up", options)
+            result, _ = self._run_program("up", options, packs)
         else:
-            result, _ = self._run_program("up", self._options(False, targets, replace, refresh))
-        return self._expect_no_changes(result, expect_no_changes, "update")
+            options = self._options(False, targets, replace, refresh)
+            result, _ = self._run_program("up", options, packs)
+        return _expect_no_changes(result, expect_no_changes, "update")
 
     def refresh(
         self, *, targets: Iterable[str] | None = None, expect_no_changes: bool = False
@@ -185,8 +202,8 @@ class TestEngine:
             deployment.provider.close()
         new_state = StackState(self.project.name, self.stack, resources, state.outputs)
         save_state(self.state_path, new_state)
-        result = self._result("refresh", deployment, new_state, "", started, None)
-        return self._expect_no_changes(result, expect_no_changes, "refresh")
+        result = build_result("refresh", deployment, new_state, "", started, None)
+        return _expect_no_changes(result, expect_no_changes, "refresh")
 
     def destroy(self) -> RunResult:
         """``pulumi destroy --yes --skip-preview``: delete every resource in state, newest first."""
@@ -200,7 +217,7 @@ class TestEngine:
         outputs = state.outputs if remaining else {}
         new_state = StackState(self.project.name, self.stack, remaining, outputs)
         save_state(self.state_path, new_state)
-        return self._result("destroy", deployment, new_state, "", started, None)
+        return build_result("destroy", deployment, new_state, "", started, None)
 
     def import_resource(self, type_token: str, name: str, id_: str) -> RunResult:
         """``pulumi import <type> <name> <id> --yes``: the preview's import Read, then the import.
@@ -229,7 +246,7 @@ class TestEngine:
                     state.project, state.stack, [*resources, imported], state.outputs
                 )
                 save_state(self.state_path, new_state)
-            result = self._result("import", deployment, new_state, "", started, None)
+            result = build_result("import", deployment, new_state, "", started, None)
             if not result.ok:
                 return result
         return result
@@ -292,90 +309,62 @@ class TestEngine:
             options=options,
         )
 
-    def _run_program(self, kind: Kind, options: RunOptions) -> tuple[RunResult, Deployment]:
+    def _run_program(
+        self, kind: Kind, options: RunOptions, packs: Packs | None = None
+    ) -> tuple[RunResult, Deployment]:
         started = time.monotonic()
         state = self.load_state()
         d = self._deployment(state, options)
         program_error: str | None = None
         output = ""
+        resources, outputs = list(state.resources), dict(state.outputs)
+        policies = attach_policies(
+            d, packs, self.project.name, self.organization, self.config, self.secret_keys
+        )
         try:
-            if options.refresh:
-                d.rebase(refresh_state(d, as_steps=False))
-            if d.check_replace_targets():
-                program_error, output = run_program(
-                    d,
-                    self.project,
-                    self.stack,
-                    self.organization,
-                    self._program_env(),
-                    self.timeout,
-                )
+            if d.errored:  # the policy packs did not start
+                program_error = "policy packs could not be loaded"
             else:
-                program_error = "one or more targets could not be found in the stack"
-            program_ok = program_error is None and not d.bailed
-            resources = generate_deletes(d, program_ok)
-            if program_ok and d.check_targets():
-                d.check_plan_complete()
-            outputs = d.finish_stack_outputs() if program_ok else dict(state.outputs)
-            if not d.errored:
-                for hook in options.stack_hooks:
-                    hook(d, resources)
+                if options.refresh:
+                    d.rebase(refresh_state(d, as_steps=False))
+                if d.check_replace_targets():
+                    program_error, output = run_program(
+                        d,
+                        self.project,
+                        self.stack,
+                        self.organization,
+                        self._program_env(),
+                        self.timeout,
+                    )
+                else:
+                    program_error = "one or more targets could not be found in the stack"
+                program_ok = program_error is None and not d.bailed
+                resources = generate_deletes(d, program_ok)
+                if program_ok and d.check_targets():
+                    d.check_plan_complete()
+                outputs = d.finish_stack_outputs() if program_ok else dict(state.outputs)
+                if not d.errored:
+                    for hook in options.stack_hooks:
+                        hook(d, resources)
         finally:
             d.provider.close()
+            if policies is not None:
+                policies.close()
         new_state = StackState(self.project.name, self.stack, resources, outputs)
         if not options.dry_run:
             save_state(self.state_path, new_state)
-        result = self._result(
-            kind, d, new_state if not options.dry_run else state, output, started, program_error
+        result = build_result(
+            kind,
+            d,
+            new_state if not options.dry_run else state,
+            output,
+            started,
+            program_error,
+            policies.outcome() if policies is not None else None,
         )
         if options.dry_run:
-            result.new_outputs = dict(d.stack_outputs or {})
+            # A preview whose program never registered its outputs (it failed) changes none.
+            planned = d.stack_outputs if d.stack_outputs is not None else state.outputs
+            result.new_outputs = dict(planned)
             result.outputs = {k: to_display(v) for k, v in result.new_outputs.items()}
         return result, d
-
-    def _result(
-        self,
-        kind: Kind,
-        d: Deployment,
-        state: StackState,
-        output: str,
-        started: float,
-        program_error: str | None,
-    ) -> RunResult:
-        diagnostics = list(d.diagnostics)
-        errors = [x.message for x in diagnostics if x.severity == "error"]
-        if program_error is not None and not errors:
-            diagnostics.append(Diagnostic("error", program_error, ""))
-            errors.append(program_error)
-        return RunResult(
-            kind=kind,
-            stack=self.stack,
-            ok=not errors,
-            error="\n".join(errors) if errors else None,
-            steps=list(d.steps),
-            outputs={k: to_display(v) for k, v in state.outputs.items()},
-            logs=list(d.logs),
-            provider_calls=list(d.provider.calls),
-            program_output=output,
-            provider_output=d.provider.output(),
-            duration=time.monotonic() - started,
-            dry_run=d.dry_run,
-            diagnostics=diagnostics,
-            state=state,
-            old_outputs=dict(d.old_outputs) if d.old_outputs or d.old_resources else None,
-            new_outputs=dict(state.outputs),
-            failed_line=d.report_failed,
-        )
-
-    def _expect_no_changes(self, result: RunResult, expected: bool, operation: str) -> RunResult:
-        """``--expect-no-changes``: after the run, fail when it changed (or would change)
-        anything (``backenderr.NoChangesExpectedError``)."""
-        if not expected or not result.ok:
-            return result
-        if all(step.op in _NOT_CHANGES or step.failed for step in result.steps):
-            return result
-        message = f"no changes were expected for {operation} but changes were proposed"
-        result.ok = False
-        result.error = message
-        result.command_error = message
-        return result

@@ -115,3 +115,58 @@ def raised(error: str | None, exception: str, message: str) -> bool:
     """True when ``error`` ends as the installed SDK's dynamic-provider server reports
     ``exception(message)`` (see ``tests/pulumi_versions.py`` for the two forms)."""
     return (error or "").rstrip().endswith(provider_error_tail(exception, message))
+
+
+@dataclass
+class ReviewStack:
+    """The one-token program (project ``infra``) copied to a temp dir, against the emulator.
+
+    Each stack keeps its state in ``<state_dir>/<stack>.json``; ``token`` is the API token the
+    stack config holds (the emulator must know it).
+    """
+
+    dir: Path
+    state_dir: Path
+    emulator: Emulator
+    token: str = DEV_TOKEN
+
+    def engine(
+        self,
+        provider_env: Mapping[str, str] | None = None,
+        *,
+        stack: str = "dev",
+        secrets: Mapping[str, str] | None = None,
+        **config: str,
+    ) -> TestEngine:
+        """An engine for ``stack`` with ``config`` for the program and ``secrets`` as secret
+        config (the API token is always one)."""
+        return TestEngine(
+            self.dir,
+            stack=stack,
+            config={
+                "equinix:endpoint": self.emulator.url,
+                "equinix:maxRetryWaitSeconds": "0.05",
+                **config,
+            },
+            secret_config={"equinix:authToken": self.token, **(secrets or {})},
+            state_path=self.state_dir / f"{stack}.json",
+            provider_env=provider_env,
+        )
+
+    def api_calls(self) -> list[str]:
+        """The API methods the emulator saw since the last call of this method."""
+        calls = [entry.method for entry in self.emulator.journal]
+        self.emulator.reset_journal()
+        return calls
+
+
+@pytest.fixture
+def review(
+    tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> ReviewStack:
+    """A private copy of the one-token program, configured only by its stack config."""
+    for key in ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT"):
+        monkeypatch.delenv(key, raising=False)
+    target = tmp_path / "review"
+    shutil.copytree(PROGRAMS / "review", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return ReviewStack(dir=target, state_dir=tmp_path / "state", emulator=metal_emulator)

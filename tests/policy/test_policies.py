@@ -16,6 +16,7 @@ from pulumi_metal_reset.testing._policy import (
     render_policies,
     run_failed,
 )
+from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 from tests.policy.conftest import (
     ABSENT,
     API_TOKEN,
@@ -29,7 +30,7 @@ from tests.policy.conftest import (
 )
 from tests.wire import secret
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = UNKNOWN_SENTINEL
 
 
 def analyze(packs: PolicyPacks, name: str = "tok", **overrides: Any) -> ResourceAnalysis:

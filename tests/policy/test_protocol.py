@@ -1,6 +1,6 @@
 """The policy harness speaks the Analyzer protocol as the engine does: pinned with a probe pack
 that reports what reached it. Each test names the engine fact it pins (sources in
-docs/engine-fidelity-policy.md)."""
+docs/engine-fidelity.md, section "Policy packs")."""
 
 from __future__ import annotations
 

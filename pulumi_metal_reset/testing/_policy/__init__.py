@@ -1,7 +1,7 @@
 """Run Pulumi policy packs the way the engine does, for tests: no Pulumi CLI is needed.
 
 What is mirrored (each fact is cited, with the test that pins it, in
-`docs/engine-fidelity-policy.md`):
+`docs/engine-fidelity.md`, section "Policy packs"):
 
 - Start: the Python language host runs `python -u -m pulumi.policy <engine-address> <pack dir>`
   in the pack directory with `PULUMI_ORGANIZATION`, `PULUMI_PROJECT`, `PULUMI_STACK`,
@@ -19,15 +19,16 @@ What is mirrored (each fact is cited, with the test that pins it, in
 
 Values stay in wire form: secrets as the signature dict, unknowns as the sentinel string.
 
-Wiring into a test engine run (`preview(policy_packs=[...])` / `up(policy_packs=[...])`):
+The test engine wires this in `testing/_policy_run.py` (`preview(policy_packs=[...])`,
+`up(policy_packs=[...])`); used on its own:
 
     packs = PolicyPacks.start(paths, project=p, stack=s, dry_run=preview, config=decrypted)
     # for each resource, right after Check:
     analysis = packs.analyze(urn, type_, checked_inputs, options=..., provider=...)
     checked_inputs = analysis.inputs            # remediated
     if analysis.invalid(dry_run=preview):       # `up` only: no step for this resource
-        fail the run ("resource <urn> is invalid")
-    # at the end, when no step failed:
+        stop ("resource <urn> is invalid", a bail the CLI does not print)
+    # at the end, unless the run bailed or a step failed:
     stack_violations = packs.analyze_stack([StackResource(urn, type_, outputs, ...), ...])
     text = render_policies(packs.packs, all_violations, all_remediations)
     failed = run_failed(all_violations)         # preview and up: the run fails

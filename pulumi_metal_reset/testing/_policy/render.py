@@ -39,6 +39,14 @@ def _abbreviate(path: str) -> str:
     return path
 
 
+def violation_text(v: PolicyViolation) -> str:
+    """``renderDiffPolicyViolationEvent`` without indentation: the heading
+    (``[<level>] [severity: <s>]  <policy>  (<type>: <name>)``), then the message."""
+    severity = f" [severity: {v.severity}]" if v.severity else ""
+    heading = f"[{v.enforcement_level}]{severity}  {v.policy_name}{_clause(v.urn)}"
+    return f"{heading}\n{v.message.removesuffix(chr(10))}"
+
+
 def render_policies(
     packs: Sequence[PackInfo],
     violations: Sequence[PolicyViolation],
@@ -81,11 +89,8 @@ def render_policies(
             ),
         )
         for v in ordered:
-            severity = f" [severity: {v.severity}]" if v.severity else ""
-            lines.append(
-                f"        - [{v.enforcement_level}]{severity}  {v.policy_name}{_clause(v.urn)}"
-            )
-            message = v.message.removesuffix("\n").replace("\n", "\n          ")
-            lines.append(f"          {message}")
+            heading, _, message = violation_text(v).partition("\n")
+            lines.append(f"        - {heading}")
+            lines.append("          " + message.replace("\n", "\n          "))
     lines.append("")
     return "\n".join(lines) + "\n"
