@@ -1,7 +1,8 @@
 """How the installed pulumi SDK's dynamic-provider server reports a provider's exception.
 
-The package supports pulumi 3.216 and later, and the floor lane (`make test-floors`) runs the
-tests at 3.216, so every test that reads the shape of a provider error asks this module:
+The package supports pulumi 3.260 and later (the floor lane, `make test-floors`, runs the tests
+there). Every test that reads the shape of a provider error still asks this module, so the
+tests keep working if the floor ever moves below 3.260 again:
 
 - SDK 3.260.0 and later: `pulumi/dynamic/__main__.py` wraps every method in
   `_abort_with_traceback`, which aborts with `traceback.format_exc()`. The details are a traceback

@@ -164,7 +164,7 @@ def test_installed_versions(pin: str) -> None:
 
 def test_the_sdk_boundary_matches_the_installed_dynamic_provider_server() -> None:
     """tests/pulumi_versions.py says whether a provider error carries a traceback; the installed
-    server's source must agree (both lanes check it: 3.216 at the floor, the newest otherwise)."""
+    server's source must agree (both lanes check it: the floor, and the newest release)."""
     # Read, not imported: importing the server's __main__ starts serving.
     spec = importlib.util.find_spec("pulumi.dynamic.__main__")
     assert spec is not None

@@ -7,7 +7,6 @@ engine's ``resmon`` (``pkg/resource/deploy/source_eval.go``) does, and nothing m
 from __future__ import annotations
 
 import traceback
-from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
@@ -50,9 +49,6 @@ def goal_from_request(request: resource_pb2.RegisterResourceRequest) -> Goal:
     )
 
 
-_HAS_UNKNOWN = "unknown" in resource_pb2.RegisterResourceResponse.DESCRIPTOR.fields_by_name
-
-
 class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
     """The ResourceMonitor the SDK talks to; unlisted RPCs answer UNIMPLEMENTED."""
 
@@ -93,13 +89,9 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
             self.deployment.error("", message)
             context.abort(grpc.StatusCode.INTERNAL, message)
             raise
-        fields: dict[str, Any] = {"urn": result.urn, "id": result.id}
-        fields["object"] = to_struct(result.outputs)
-        # `unknown` (a resource whose whole state is unknown in preview) is newer than the SDK's
-        # floor, 3.216, whose protocol lacks the field; there the SDK cannot read it anyway.
-        if _HAS_UNKNOWN:
-            fields["unknown"] = result.unknown
-        return resource_pb2.RegisterResourceResponse(**fields)
+        return resource_pb2.RegisterResourceResponse(
+            urn=result.urn, id=result.id, object=to_struct(result.outputs), unknown=result.unknown
+        )
 
     def RegisterResourceOutputs(
         self, request: resource_pb2.RegisterResourceOutputsRequest, context: grpc.ServicerContext

@@ -33,10 +33,6 @@ def plain(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 def options_message(opts: AnalyzerOptions) -> analyzer_pb2.AnalyzerResourceOptions:
     create, update, delete, read = opts.custom_timeouts
-    timeouts = {"create": create, "update": update, "delete": delete}
-    # `read` joined the protocol in pulumi 3.246; older SDKs (the floor is 3.216) lack the field.
-    if "read" in analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts.DESCRIPTOR.fields_by_name:
-        timeouts["read"] = read
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=opts.protect,
         ignoreChanges=list(opts.ignore_changes),
@@ -44,7 +40,9 @@ def options_message(opts: AnalyzerOptions) -> analyzer_pb2.AnalyzerResourceOptio
         deleteBeforeReplaceDefined=opts.delete_before_replace is not None,
         additionalSecretOutputs=list(opts.additional_secret_outputs),
         aliases=list(opts.aliases),
-        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(**timeouts),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=create, update=update, delete=delete, read=read
+        ),
         parent=opts.parent,
     )
 

@@ -25,8 +25,8 @@ token = PasswordResetToken(
     store_password=config.get_bool("storePassword") or False,
 )
 
-# new_password is not exported: the pulumi SDK at the 3.216 floor puts the stack outputs,
-# secrets in the clear, in a debug log line (3.272 does so only with excessive debug output).
+# new_password is not exported: the test reads the state instead. (pulumi SDKs before 3.260, the
+# floor, put stack outputs, secrets in the clear, in a debug log line.)
 kept = token.new_password.apply(lambda password: password is not None)
 pulumi.export("passwordKept", pulumi.Output.unsecret(kept))
 pulumi.export("fingerprint", token.password_fingerprint)
