@@ -9,27 +9,17 @@ line. :class:`ProviderServer` does exactly that, for the test engine and for pro
 
 from __future__ import annotations
 
-import io
 import os
-import subprocess
 import sys
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import cast
 
-import grpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
-__all__ = ["GRPC_OPTIONS", "ProviderServer", "ProviderServerError"]
+from ._plugin import GRPC_OPTIONS, PluginProcess, PluginStartError
 
-#: Channel options for loopback channels: never route 127.0.0.1 through an HTTP proxy from the
-#: environment, and accept the large messages the SDK allows.
-GRPC_OPTIONS: list[tuple[str, int]] = [
-    ("grpc.enable_http_proxy", 0),
-    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
-]
+__all__ = ["GRPC_OPTIONS", "ProviderServer", "ProviderServerError"]
 
 
 class ProviderServerError(RuntimeError):
@@ -62,13 +52,8 @@ class ProviderServer:
         self.extra_env = dict(env or {})
         self.python = python or sys.executable
         self.startup_timeout = startup_timeout
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._channel: grpc.Channel | None = None
+        self._process: PluginProcess | None = None
         self._stub: provider_pb2_grpc.ResourceProviderStub | None = None
-        self._port: int | None = None
-        self._out: list[bytes] = []
-        self._err: list[bytes] = []
-        self._readers: list[threading.Thread] = []
 
     @property
     def command(self) -> list[str]:
@@ -86,73 +71,26 @@ class ProviderServer:
 
     def start(self) -> ProviderServer:
         """Start the process, read its port and wait until the gRPC channel is ready."""
-        if self._proc is not None:
+        if self._process is not None:
             raise ProviderServerError("provider server already started")
+        self._process = PluginProcess(self.command, cwd=self.cwd, env=self.environment())
         try:
-            self._start()
+            channel = self._process.connect(self.startup_timeout)
+        except PluginStartError as err:
+            raise ProviderServerError(f"provider server {err}:\n{self._process.output()}") from None
         except BaseException:
             self.close()
             raise
+        self._stub = provider_pb2_grpc.ResourceProviderStub(channel)
         return self
-
-    def _start(self) -> None:
-        self._proc = subprocess.Popen(
-            self.command,
-            cwd=self.cwd,
-            env=self.environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        stdout = cast(io.BufferedReader, self._proc.stdout)
-        stderr = cast(io.BufferedReader, self._proc.stderr)
-        first_line: list[bytes] = []
-        got_line = threading.Event()
-
-        def read_stdout(stream: io.BufferedReader) -> None:
-            first_line.append(stream.readline())
-            got_line.set()
-            for chunk in iter(lambda: stream.read1(65536), b""):
-                self._out.append(chunk)
-
-        def read_stderr(stream: io.BufferedReader) -> None:
-            for chunk in iter(lambda: stream.read1(65536), b""):
-                self._err.append(chunk)
-
-        for target, stream in ((read_stdout, stdout), (read_stderr, stderr)):
-            thread = threading.Thread(target=target, args=(stream,), daemon=True)
-            thread.start()
-            self._readers.append(thread)
-
-        if not got_line.wait(self.startup_timeout) or not first_line[0].strip():
-            raise ProviderServerError(self._failure("did not print its port"))
-        try:
-            self._port = int(first_line[0].strip())
-        except ValueError:
-            raise ProviderServerError(
-                self._failure(f"printed {first_line[0][:200]!r} instead of its port")
-            ) from None
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{self._port}", options=GRPC_OPTIONS)
-        try:
-            grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
-        except grpc.FutureTimeoutError:
-            raise ProviderServerError(self._failure("did not accept connections")) from None
-        self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-
-    def _failure(self, what: str) -> str:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        for thread in self._readers:
-            thread.join(timeout=2)
-        return f"provider server {what}:\n{self.output()}"
 
     @property
     def port(self) -> int:
         """The port the server printed."""
-        if self._port is None:
+        port = None if self._process is None else self._process.port
+        if port is None:
             raise ProviderServerError("provider server not started")
-        return self._port
+        return port
 
     @property
     def address(self) -> str:
@@ -169,28 +107,20 @@ class ProviderServer:
     @property
     def pid(self) -> int | None:
         """The child's process id (None before start)."""
-        return None if self._proc is None else self._proc.pid
+        return None if self._process is None else self._process.pid
 
     def output(self) -> str:
         """What the provider wrote after its port line: stdout, then stderr."""
-        out = b"".join(self._out) + b"".join(self._err)
-        return out.decode("utf-8", "replace")
+        return "" if self._process is None else self._process.output()
 
     def close(self) -> None:
         """Close the channel and kill the process (the engine kills plugins when it is done)."""
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-            self._stub = None
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-        if self._proc is not None:
-            self._proc.wait()
-        for thread in self._readers:
-            thread.join(timeout=2)
+        self._stub = None
+        if self._process is not None:
+            self._process.close()
 
     def __enter__(self) -> ProviderServer:
-        if self._proc is None:
+        if self._process is None:
             self.start()
         return self
 

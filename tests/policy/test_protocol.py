@@ -186,7 +186,7 @@ def test_a_pack_that_crashes_reports_its_output(tmp_path: Path) -> None:
 
 def test_close_stops_the_pack_process() -> None:
     packs = start(pack=PROBE)
-    pids = [pack._proc.pid for pack in packs._packs]
+    pids = [pack._process.pid for pack in packs._packs]
     packs.close()
     for pid in pids:
         with pytest.raises(ProcessLookupError):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import subprocess
 import sys
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +15,8 @@ import grpc
 import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from pulumi_metal_reset.testing._plugin import PluginProcess, PluginStartError
 
 from .config import reconcile
 from .marshal import (
@@ -44,7 +43,6 @@ from .records import (
 )
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-_CHANNEL_OPTIONS = [("grpc.enable_http_proxy", 0), ("grpc.max_receive_message_length", 400 << 20)]
 
 
 class _Pack:
@@ -64,54 +62,24 @@ class _Pack:
         runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
         if runtime_name != "python":
             raise PolicyPackError(f"policy pack {path!r}: only python packs run here")
-        self._out: list[bytes] = []
-        self._proc = subprocess.Popen(
+        self._process = PluginProcess(
             [python, "-u", "-m", "pulumi.policy", engine, str(self.directory)],
             cwd=self.directory,
             env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
         )
-        self._channel: grpc.Channel | None = None
-        self._readers: list[threading.Thread] = []
-        port_line: list[bytes] = []
-        got = threading.Event()
-
-        def read_stdout(stream: io.BufferedReader) -> None:
-            port_line.append(stream.readline())
-            got.set()
-            for chunk in iter(lambda: stream.read1(65536), b""):
-                self._out.append(chunk)
-
-        def read_stderr(stream: io.BufferedReader) -> None:
-            for chunk in iter(lambda: stream.read1(65536), b""):
-                self._out.append(chunk)
-
-        for target, stream in ((read_stdout, self._proc.stdout), (read_stderr, self._proc.stderr)):
-            thread = threading.Thread(target=target, args=(stream,), daemon=True)
-            thread.start()
-            self._readers.append(thread)
-        if not got.wait(60) or not port_line[0].strip().isdigit():
-            self.close()
-            raise PolicyPackError(f'policy pack "{path}" failed to start:\n{self.output()}')
-        self._channel = grpc.insecure_channel(
-            f"127.0.0.1:{int(port_line[0])}", options=_CHANNEL_OPTIONS
-        )
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        try:
+            channel = self._process.connect(60, wait_ready=False)
+        except PluginStartError:
+            raise PolicyPackError(
+                f'policy pack "{path}" failed to start:\n{self._process.output()}'
+            ) from None
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(channel)
 
     def output(self) -> str:
-        return b"".join(self._out).decode("utf-8", "replace")
+        return self._process.output()
 
     def close(self) -> None:
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
-        for thread in self._readers:
-            thread.join(timeout=2)
+        self._process.close()
 
 
 class PolicyPacks:
