@@ -8,7 +8,7 @@ FLOORS_VENV  := .venv-floors
 FLOORS_BIN   := $(FLOORS_VENV)/bin
 FLOORS_STAMP := $(FLOORS_VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest test-floors system-tools faketime bench clean
+.PHONY: demo demo-deliver test lint typecheck pytest test-floors system-tools faketime bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; set PYTHON=/path/to/python3.x")'
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## demo: run the quickstart stack against the local emulator (preview, up, rotate)
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+## demo-deliver: the same, with write-only delivery to a throw-away `pass` store (needs pass, gpg)
+demo-deliver: $(STAMP) system-tools
+	$(BIN)/python examples/demo.py --deliver
 
 ## test: lint, type-check and run the whole suite
 test: $(STAMP) system-tools lint typecheck pytest
