@@ -46,9 +46,8 @@ from pulumi_metal_reset.state import DELIVERY_INPUT_NAMES, CheckedInputs, Output
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL, is_unknown
 
 if TYPE_CHECKING:
-    from pydantic import SecretStr
-
     from pulumi_metal_reset.client import MetalClient
+    from pulumi_metal_reset.connection import SecretValue
 
 __all__ = ["PasswordResetTokenProvider"]
 
@@ -314,7 +313,7 @@ class PasswordResetTokenProvider(ResourceProvider):
         """The API cannot revoke a reset token or undo a reset: deleting only forgets the state."""
 
 
-def _reset(client: MetalClient) -> Callable[[], SecretStr]:
+def _reset(client: MetalClient) -> Callable[[], SecretValue]:
     """The DELETE, as the rotation calls it: the new password, or the client's error."""
     return lambda: client.reset_password().new_password
 
