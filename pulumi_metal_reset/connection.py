@@ -9,22 +9,31 @@ client depends on plain data and never on the validating layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol, SupportsIndex, runtime_checkable
+from typing import Any, Final, Protocol, SupportsIndex
 from urllib.parse import urlsplit
 
 from pulumi_metal_reset.endpoint import is_loopback_host
 
-__all__ = ["MAX_CONNECT_TIMEOUT", "Connection", "Secret", "SecretValue"]
+__all__ = ["MAX_CONNECT_TIMEOUT", "Connection", "Secret", "SecretValue", "reveal"]
 
 #: Seconds allowed to open a connection; a longer wait means the host is unreachable.
 MAX_CONNECT_TIMEOUT: Final = 10.0
 
 
-@runtime_checkable
 class SecretValue(Protocol):
     """Anything that hides a string until asked: `Secret`, or pydantic's `SecretStr`."""
 
     def get_secret_value(self) -> str: ...
+
+
+def reveal(value: object) -> str:
+    """The text of a `SecretValue`, or of any other value.
+
+    Duck-typed rather than `isinstance` against a runtime-checkable protocol, which costs more
+    than the rest of resolving a call's settings on Python 3.11.
+    """
+    get_secret_value = getattr(value, "get_secret_value", None)
+    return str(get_secret_value()) if callable(get_secret_value) else str(value)
 
 
 class Secret:

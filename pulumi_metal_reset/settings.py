@@ -11,14 +11,16 @@ This is the one place where connection settings are validated: the client takes 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
 from pulumi_metal_reset import endpoint
-from pulumi_metal_reset.connection import Connection, Secret, SecretValue
+from pulumi_metal_reset.connection import Connection, Secret, reveal
 from pulumi_metal_reset.errors import ConfigurationError
 
 __all__ = ["CONFIG_KEYS", "ENV_KEYS", "Connection", "connection_for", "hide_tokens"]
@@ -40,6 +42,9 @@ ENV_KEYS = ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT")
 _TIMEOUT = SchemaValidator(cs.float_schema(gt=0, le=3600))
 _RETRIES = SchemaValidator(cs.int_schema(ge=0, le=100))
 _WAIT = SchemaValidator(cs.float_schema(ge=0, le=3600))
+
+#: Visible ASCII, "!" to "~": what an HTTP header value may hold without quoting or spaces.
+_HEADER_SAFE: Final = re.compile(r"[!-~]+")
 
 MISSING_CREDENTIAL = (
     "No Equinix Metal API token is set; set the resource input auth_token, the stack config "
@@ -92,9 +97,17 @@ def _number(
         ) from None
 
 
+@functools.lru_cache(maxsize=64)
+def _normalised(value: str) -> str:
+    """`endpoint.normalise_api_url`, remembered: every call resolves the same few endpoints
+    again (check resolves them twice), and parsing one costs more than the rest of a call's
+    settings. A ValueError is raised again each time, never remembered."""
+    return endpoint.normalise_api_url(value)
+
+
 def _url(value: str, source: str) -> str:
     try:
-        return endpoint.normalise_api_url(value)
+        return _normalised(value)
     except ValueError as err:
         raise ConfigurationError(f"The API endpoint from {source} {err}.") from None
 
@@ -105,12 +118,12 @@ def _token(value: Any, source: str) -> Secret:
     A header value must be visible ASCII: requests would otherwise refuse it with an error that
     quotes the value, and a token with spaces inside is a copy-paste accident anyway.
     """
-    text = (value.get_secret_value() if isinstance(value, SecretValue) else str(value)).strip()
+    text = reveal(value).strip()
     if not text:
         raise ConfigurationError(
             f"The API token from {source} is empty; set it to an Equinix Metal user API key."
         )
-    if not all("!" <= ch <= "~" for ch in text):
+    if not _HEADER_SAFE.fullmatch(text):
         raise ConfigurationError(
             f"The API token from {source} contains spaces or characters that cannot be sent in "
             "an HTTP header; copy the API key again without extra characters."

@@ -134,7 +134,8 @@ class Transport:
     ca_variable: str | None
     """The variable that named the CA bundle; None for certifi's bundle."""
     verify: str | bool
-    """The CA bundle's path, or True for certifi's; never False (see `_ca_bundle`)."""
+    """What the adapter gets: the CA bundle's path, or True for certifi's (never False, see
+    `_ca_bundle`); True for a plain-http endpoint, which has no TLS to verify."""
     headers: CaseInsensitiveDict[str | bytes]
     """The session's default headers with the client's own on top, merged once."""
 
@@ -206,7 +207,9 @@ def _new_transport(conn: Connection) -> Transport:
     session.mount("http://", adapter)
     headers = CaseInsensitiveDict(session.headers)  # requests' defaults: Accept-Encoding, ...
     headers.update(HEADERS)
-    return Transport(session, ca_variable, verify, headers)
+    # Over plain http requests never reads the bundle, but given its path it would still stat
+    # it on every call to key its pool; given True it does not.
+    return Transport(session, ca_variable, verify if https else True, headers)
 
 
 _transports: dict[tuple[str, int, float], Transport] = {}
