@@ -118,7 +118,7 @@ class MetalClient:
         transport = _transport.transport_for(conn)
         try:
             response = transport.send(
-                op.method, self._url + query, self._auth, (conn.connect_timeout, conn.timeout)
+                op.method, self._url, query, self._auth, (conn.connect_timeout, conn.timeout)
             )
         except requests.RequestException as exc:
             _log.debug("%s %s -> %s", op.method, self._path, type(exc).__name__)

@@ -25,7 +25,7 @@ import os
 import random
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import takewhile
 from typing import TYPE_CHECKING, Final
 
@@ -138,25 +138,36 @@ class Transport:
     `_ca_bundle`); True for a plain-http endpoint, which has no TLS to verify."""
     headers: CaseInsensitiveDict[str | bytes]
     """The session's default headers with the client's own on top, merged once."""
+    _prepared: dict[tuple[str, str], requests.PreparedRequest] = field(
+        default_factory=dict, repr=False
+    )
+    """Per method and URL, the request as requests prepares it, without a query or a token."""
 
     def send(
-        self, method: str, url: str, auth: AuthBase, timeout: tuple[float, float]
+        self, method: str, url: str, query: str, auth: AuthBase, timeout: tuple[float, float]
     ) -> requests.Response:
         """Send one request, body streamed, redirects not followed; raise requests' exceptions.
 
+        `url` is the resource's URL and `query` its percent-encoded query ("?email=..."), or "".
         `Session.request` would merge the session's headers, proxies, TLS settings and cookies
-        into every request; they were settled when the session was made (its jar keeps no
-        cookie), so the request is prepared with them as they are and handed to the adapter
-        the session has mounted for the URL, as `Session.send` does.
+        into every request, then prepare it; they were settled when the session was made (its
+        jar keeps no cookie), so each method and URL is prepared once, and a call copies that,
+        appends its query and applies its auth. The copy goes to the adapter the session has
+        mounted for the URL, as `Session.send` does.
         """
         session = self.session
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method, url=url, headers=self.headers, cookies=session.cookies, auth=auth
-        )
+        prepared = self._prepared.get((method, url))
+        if prepared is None:
+            prepared = requests.PreparedRequest()
+            prepared.prepare(method=method, url=url, headers=self.headers, cookies=session.cookies)
+            self._prepared[method, url] = prepared
+        request = prepared.copy()
+        # As prepared: requests re-quotes a URL, which leaves a percent-encoded query unchanged.
+        request.url = f"{prepared.url}{query}"
+        request.prepare_auth(auth)
         adapter = session.get_adapter(url)
         return adapter.send(
-            prepared,
+            request,
             stream=True,
             timeout=timeout,
             verify=self.verify,
