@@ -10,11 +10,11 @@
   endpoints bypass every proxy). The session then runs with `trust_env=False`, so requests no
   longer re-reads them on every call. A variable changed later in the same process is not seen;
   the provider process lives for one deployment, so that is the deployment's environment.
-* A call goes through the adapter the session has mounted for its URL, with a request prepared
-  from headers merged once (`Transport.send`): what `Session.request` would do for these calls,
-  minus re-merging the session's settings on every call, which measured a quarter of the
-  client's CPU per call. The adapter still sends it: same pool, retries, proxies, TLS checks,
-  and the same requests exceptions for every transport failure.
+* A call goes through the adapter the session has mounted for its URL, with the request for
+  its method and URL prepared once (`Transport.send`): what `Session.request` would do for these
+  calls, minus re-merging the session's settings and re-preparing on every call, which measured
+  a third of the client's CPU per call. The adapter still sends it: same pool, retries, proxies,
+  TLS checks, and the same requests exceptions for every transport failure.
 """
 
 from __future__ import annotations
