@@ -34,7 +34,14 @@ import bench_scaling
 import bench_servers
 import diagnose
 from bare_provider import BareProvider
-from bench_common import PLANS, Plan, child_env, emulator_process, loopback_only
+from bench_common import (
+    PLANS,
+    Plan,
+    byte_compile,
+    child_env,
+    emulator_process,
+    loopback_only,
+)
 from bench_servers import Variant
 from pulumi.dynamic.dynamic import serialize_provider
 from sdk_venv import SdkVenv, ensure_sdk_venv, sdk_blob
@@ -102,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
     loopback_only()
     began = time.perf_counter()
+    bytecode = byte_compile()
 
     sdk = ensure_sdk_venv() if {"table", "diagnose"} & set(sections) else SdkVenv(None, {})
     if sdk.unavailable and not args.sdk_optional:
@@ -111,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"SDK variant NOT MEASURED: {sdk.unavailable}")
     found = variants(sdk)
     results: dict[str, Any] = {"meta": metadata(plan, sdk), "sections": sections}
+    results["meta"]["bytecode"] = bytecode
     meta = results["meta"]
     print(
         f"pulumi-metal-reset benchmarks ({plan.name} plan), {meta['cpu_count']} cores, "

@@ -46,9 +46,8 @@ from pulumi_metal_reset.state import DELIVERY_INPUT_NAMES, CheckedInputs, Output
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL, is_unknown
 
 if TYPE_CHECKING:
-    from pydantic import SecretStr
-
     from pulumi_metal_reset.client import MetalClient
+    from pulumi_metal_reset.connection import SecretValue
 
 __all__ = ["PasswordResetTokenProvider"]
 
@@ -117,14 +116,22 @@ class PasswordResetTokenProvider(ResourceProvider):
     and one clean sentence.
     """
 
-    # Filled in the provider process only; never pickled (see __getstate__).
+    # Filled in the provider process only; never pickled (see __reduce__).
     _config: dict[str, Any] | None = None
     _environ: dict[str, Any] | None = None
     _claims: RotationClaims | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle as a bare reference even after `configure`: the config holds the API token."""
-        return {}
+    def __reduce__(self) -> tuple[type[PasswordResetTokenProvider], tuple[()]]:
+        """Pickle as "call the class with no arguments", with no state, even after `configure`.
+
+        The config holds the API token, so nothing of the instance is pickled. No state dict
+        either: Pulumi's `serialize_provider` (Python SDK 3.272) wraps the pickler's
+        `_batch_setitems` once more on every call and never restores it, so every dict it
+        pickles later recurses through one wrapper per resource registered before, and a
+        program of ~1000 resources fails with RecursionError. Blobs of 0.1.0 (NEWOBJ, then an
+        empty dict to BUILD) still load: they give the same empty, unconfigured instance.
+        """
+        return (type(self), ())
 
     @_error_boundary
     def configure(self, req: ConfigureRequest) -> None:
@@ -306,7 +313,7 @@ class PasswordResetTokenProvider(ResourceProvider):
         """The API cannot revoke a reset token or undo a reset: deleting only forgets the state."""
 
 
-def _reset(client: MetalClient) -> Callable[[], SecretStr]:
+def _reset(client: MetalClient) -> Callable[[], SecretValue]:
     """The DELETE, as the rotation calls it: the new password, or the client's error."""
     return lambda: client.reset_password().new_password
 

@@ -11,13 +11,16 @@ This is the one place where connection settings are validated: the client takes 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from pydantic import Field, SecretStr, TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator, ValidationError
+from pydantic_core import core_schema as cs
 
 from pulumi_metal_reset import endpoint
-from pulumi_metal_reset.connection import Connection
+from pulumi_metal_reset.connection import Connection, Secret, reveal
 from pulumi_metal_reset.errors import ConfigurationError
 
 __all__ = ["CONFIG_KEYS", "ENV_KEYS", "Connection", "connection_for", "hide_tokens"]
@@ -33,9 +36,15 @@ CONFIG_KEYS = (
 )
 ENV_KEYS = ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT")
 
-_TIMEOUT = TypeAdapter(Annotated[float, Field(gt=0, le=3600)])
-_RETRIES = TypeAdapter(Annotated[int, Field(ge=0, le=100)])
-_WAIT = TypeAdapter(Annotated[float, Field(ge=0, le=3600)])
+# The schemas `TypeAdapter(Annotated[float, Field(gt=0, le=3600)])` and its kind compile to, given
+# to pydantic-core directly: the same validation (strings such as "5" accepted, ranges checked)
+# without loading pydantic's Python layer into the provider process for three numbers.
+_TIMEOUT = SchemaValidator(cs.float_schema(gt=0, le=3600))
+_RETRIES = SchemaValidator(cs.int_schema(ge=0, le=100))
+_WAIT = SchemaValidator(cs.float_schema(ge=0, le=3600))
+
+#: Visible ASCII, "!" to "~": what an HTTP header value may hold without quoting or spaces.
+_HEADER_SAFE: Final = re.compile(r"[!-~]+")
 
 MISSING_CREDENTIAL = (
     "No Equinix Metal API token is set; set the resource input auth_token, the stack config "
@@ -45,10 +54,10 @@ MISSING_CREDENTIAL = (
 
 
 def hide_tokens(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy whose token entries are SecretStr, for keeping settings where a repr can see them."""
+    """A copy whose token entries are `Secret`s, for keeping settings where a repr can see them."""
     hidden = {"equinix:authToken", "METAL_AUTH_TOKEN"}
     return {
-        key: (SecretStr(str(value)) if value else None) if key in hidden else value
+        key: (Secret(str(value)) if value else None) if key in hidden else value
         for key, value in values.items()
     }
 
@@ -70,14 +79,17 @@ def _winner(
     return None
 
 
-def _number(adapter: TypeAdapter[T], found: tuple[Any, str] | None, default: T, expected: str) -> T:
+def _number(
+    validator: SchemaValidator, found: tuple[Any, str] | None, default: T, expected: str
+) -> T:
     if found is None:
         return default
     value, source = found
     try:
         if isinstance(value, bool):  # pydantic's lax mode would read True as 1
             raise ValueError
-        return adapter.validate_python(value, strict=False)
+        number: T = validator.validate_python(value, strict=False)
+        return number
     except (ValidationError, ValueError):
         raise ConfigurationError(
             f"{source[0].upper()}{source[1:]} is {str(value)!r}, which is not {expected}; "
@@ -85,30 +97,38 @@ def _number(adapter: TypeAdapter[T], found: tuple[Any, str] | None, default: T, 
         ) from None
 
 
+@functools.lru_cache(maxsize=64)
+def _normalised(value: str) -> str:
+    """`endpoint.normalise_api_url`, remembered: every call resolves the same few endpoints
+    again (check resolves them twice), and parsing one costs more than the rest of a call's
+    settings. A ValueError is raised again each time, never remembered."""
+    return endpoint.normalise_api_url(value)
+
+
 def _url(value: str, source: str) -> str:
     try:
-        return endpoint.normalise_api_url(value)
+        return _normalised(value)
     except ValueError as err:
         raise ConfigurationError(f"The API endpoint from {source} {err}.") from None
 
 
-def _token(value: Any, source: str) -> SecretStr:
+def _token(value: Any, source: str) -> Secret:
     """The token stripped of surrounding whitespace; it must fit in an HTTP header as it is.
 
     A header value must be visible ASCII: requests would otherwise refuse it with an error that
     quotes the value, and a token with spaces inside is a copy-paste accident anyway.
     """
-    text = (value.get_secret_value() if isinstance(value, SecretStr) else str(value)).strip()
+    text = reveal(value).strip()
     if not text:
         raise ConfigurationError(
             f"The API token from {source} is empty; set it to an Equinix Metal user API key."
         )
-    if not all("!" <= ch <= "~" for ch in text):
+    if not _HEADER_SAFE.fullmatch(text):
         raise ConfigurationError(
             f"The API token from {source} contains spaces or characters that cannot be sent in "
             "an HTTP header; copy the API key again without extra characters."
         )
-    return SecretStr(text)
+    return Secret(text)
 
 
 def connection_for(
@@ -117,7 +137,7 @@ def connection_for(
     """Resolve and validate what a call needs; raise ConfigurationError before any request.
 
     `config` holds stack config values as the engine sends them (strings, namespaced keys);
-    token values may already be wrapped in SecretStr, as the provider keeps them. Every error is
+    token values may already be wrapped in `Secret`, as the provider keeps them. Every error is
     one sentence naming the setting's source, raised without a chained cause.
     """
     url = _winner(inputs, config, environ, ("api_url", "equinix:endpoint", "EQUINIX_API_ENDPOINT"))

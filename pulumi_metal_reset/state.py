@@ -201,12 +201,18 @@ OUTPUT_NAMES: Final = (*(f.name for f in fields(Outputs)), "next_rotation_at")
 _State = TypeVar("_State", CheckedInputs, Outputs)
 
 
+#: Each field's name and codec, in order, per class: read once here, used by every call.
+_CODECS: Final[dict[type, tuple[tuple[str, _Codec | None], ...]]] = {
+    cls: tuple((spec.name, spec.metadata.get("codec")) for spec in fields(cls))
+    for cls in (CheckedInputs, Outputs)
+}
+
+
 def _to_wire(state: CheckedInputs | Outputs) -> dict[str, Any]:
     wire: dict[str, Any] = {}
-    for spec in fields(state):
-        value = getattr(state, spec.name)
-        codec = spec.metadata.get("codec")
-        wire[spec.name] = codec.to_wire(value) if codec is not None and value is not None else value
+    for name, codec in _CODECS[type(state)]:
+        value = getattr(state, name)
+        wire[name] = codec.to_wire(value) if codec is not None and value is not None else value
     return wire
 
 
@@ -214,10 +220,9 @@ def _from_wire(cls: type[_State], props: Mapping[str, Any]) -> _State:
     """Read a wire map; absent and null values take the field's default, unknown keys are
     ignored (`__provider`, and outputs a later release may add)."""
     values: dict[str, Any] = {}
-    for spec in fields(cls):
-        value = props.get(spec.name)
+    for name, codec in _CODECS[cls]:
+        value = props.get(name)
         if value is None:
             continue
-        codec = spec.metadata.get("codec")
-        values[spec.name] = codec.from_wire(value) if codec is not None else value
+        values[name] = codec.from_wire(value) if codec is not None else value
     return cls(**values)

@@ -31,9 +31,11 @@ FORBIDDEN: dict[str, set[str]] = {
     "operations": {"pulumi", "requests", "urllib3", "pydantic", "http", "socket"},
     "errors": {"pulumi", "requests", "urllib3", "http"},
     "api_models": {"pulumi", "requests", "urllib3", "http"},
-    "connection": {"pulumi", "requests", "urllib3", "http"},
-    "inputs": {"pulumi", "requests", "urllib3", "http"},
-    "settings": {"pulumi", "requests", "urllib3", "http"},
+    # pydantic-core validates here; pydantic's Python layer stays off the first calls' path.
+    "connection": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "inputs": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "settings": {"pulumi", "requests", "urllib3", "http", "pydantic"},
+    "provider": {"requests", "urllib3", "http", "pydantic"},
     "rotation": {"pulumi", "requests", "urllib3", "http", "pydantic"},
     # Typed state and the unknown sentinel: plain data the provider process loads before its
     # first call, so no pydantic models to build either.
@@ -41,7 +43,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "unknowns": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     "credentials": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     # What check judges before a call: settings resolution only, never a connection.
-    "preflight": {"pulumi", "requests", "urllib3", "http", "socket"},
+    "preflight": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     # The rotation steps: the DELETE comes in as a callable, the delivery code lazily.
     "reset": {"pulumi", "requests", "urllib3", "http", "socket", "pydantic"},
     # Review tooling: reads exports offline, so no Pulumi, no gRPC and no HTTP stack.

@@ -15,8 +15,8 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.auth import AuthBase
 
-from pulumi_metal_reset._version import __version__
 from pulumi_metal_reset.client import _outcomes, _transport
+from pulumi_metal_reset.client._transport import USER_AGENT
 from pulumi_metal_reset.endpoint import RESET_PATH
 from pulumi_metal_reset.errors import ConfigurationError, MetalApiError
 from pulumi_metal_reset.operations import CREATE_TOKEN, RESET_PASSWORD, Operation
@@ -29,10 +29,8 @@ __all__ = ["USER_AGENT", "MetalClient"]
 
 _log = logging.getLogger("pulumi_metal_reset.client")
 
-USER_AGENT: Final = f"pulumi-metal-reset/{__version__}"
 #: The API's bodies are tiny; anything larger is not the Metal API and is not read further.
 _MAX_BODY_BYTES: Final = 1 << 20
-_HEADERS: Final = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 
 class _TokenAuth(AuthBase):
@@ -119,14 +117,8 @@ class MetalClient:
         conn = self._conn
         transport = _transport.transport_for(conn)
         try:
-            response = transport.session.request(
-                op.method,
-                self._url + query,
-                headers=_HEADERS,
-                auth=self._auth,
-                timeout=(conn.connect_timeout, conn.timeout),
-                allow_redirects=False,
-                stream=True,
+            response = transport.send(
+                op.method, self._url, query, self._auth, (conn.connect_timeout, conn.timeout)
             )
         except requests.RequestException as exc:
             _log.debug("%s %s -> %s", op.method, self._path, type(exc).__name__)

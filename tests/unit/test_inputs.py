@@ -222,3 +222,20 @@ def test_both_spellings_of_a_domain_are_one_checked_email() -> None:
     unicode, _ = validate_inputs({"email": "ops@bücher.example"})
     ascii_form, _ = validate_inputs({"email": "ops@xn--bcher-kva.example"})
     assert unicode["email"] == ascii_form["email"] == "ops@bücher.example"
+
+
+def test_the_space_or_control_check_is_the_unicode_category_rule() -> None:
+    """`has_space_or_control` answers, for every code point, what the rule says: whitespace or
+    Unicode category C (control, format, surrogate, private use, unassigned)."""
+    import sys
+    import unicodedata
+
+    from pulumi_metal_reset.inputs import has_space_or_control
+
+    differing = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if has_space_or_control(chr(code))
+        != (chr(code).isspace() or unicodedata.category(chr(code)).startswith("C"))
+    ]
+    assert differing == []
