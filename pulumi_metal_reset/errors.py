@@ -3,6 +3,26 @@
 Every message says what went wrong, where the value came from and what to do. No message ever
 holds an API token or a password: callers build messages from fixed text and sources, never from
 response bodies they have not parsed.
+
+The hierarchy (`.ambiguous` is true on the Ambiguous* branch: the request may have taken effect):
+
+* MetalResetError
+  + ConfigurationError             - a setting is missing or invalid; nothing was sent
+  + MetalApiError                  - the API was called (`.operation`, `.status`)
+  | + UnauthorizedError            - 401 or 403
+  | + InvalidRequestError          - 422 (`.messages`)
+  | + RateLimitedError             - 429 after the retries
+  | + ServerError                  - 503 after the retries, or 501
+  | | + AmbiguousServerError       - any other 5xx
+  | + NetworkError                 - nothing usable came back; nothing was sent
+  | | + AmbiguousNetworkError      - a read timeout or a drop after the request was sent
+  | + AmbiguousOutcomeError        - the base of the two Ambiguous* classes
+  | + UnexpectedResponseError      - an undocumented answer; its body is never echoed
+  + RotationAfterCreateError       - a token was mailed, the rotation after it failed
+  + SharedCredentialError          - a second rotation of one API user in one run
+  + delivery.errors.DeliveryError  - write-only delivery (`.outcome`: which guarantee holds)
+    + PreflightError               - the sink cannot work; raised before the DELETE
+    + DeliveryFailedError          - every attempt to hand over the password failed
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,6 +152,15 @@ LAYER_ORDER = (
     "client", "connection", "api_models", "errors", "operations", "state", "schedule",
     "unknowns", "endpoint",
 )  # fmt: skip
+
+
+def test_the_readme_lists_the_layers_in_this_order() -> None:
+    """The README's Development block is the map a reader trusts: it names the layers top down."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    block = readme.split("## Development", 1)[1].split("```", 2)[1]
+    named = re.findall(r"\b([a-z_]+)(?:\.py|/)", block)
+    listed = [name for name in named if name in LAYER_ORDER]
+    assert listed == list(LAYER_ORDER)
 
 
 def test_layers_import_only_downwards() -> None:
