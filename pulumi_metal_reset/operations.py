@@ -25,6 +25,8 @@ class Operation:
     """What a request that may have taken effect means, and what to do about it."""
     if_rejected: str
     """What to check when the API refuses the request as invalid (HTTP 422)."""
+    if_refused: str
+    """What certainly did not happen when the API refused the request: a failure says so."""
 
 
 CREATE_TOKEN = Operation(
@@ -35,6 +37,7 @@ CREATE_TOKEN = Operation(
         "so a reset email may already have been sent; check the inbox before running it again"
     ),
     if_rejected="check the email address",
+    if_refused="so no reset email was sent",
 )
 
 RESET_PASSWORD = Operation(
@@ -46,4 +49,5 @@ RESET_PASSWORD = Operation(
         "known password"
     ),
     if_rejected="check the account",
+    if_refused="so the API password did not change",
 )

@@ -108,14 +108,14 @@ def status_error(op: Operation, status: int, body: bytes | None, conn: Connectio
     if status == 401:
         return UnauthorizedError(
             f"The Equinix Metal API refused the API token from {conn.token_source} "
-            "(HTTP 401); set it to a valid user API key and run again.",
+            f"(HTTP 401), {op.if_refused}; set it to a valid user API key and run again.",
             status=status,
             operation=op,
         )
     if status == 403:
         return UnauthorizedError(
-            f"The API token from {conn.token_source} is not allowed to do this (HTTP 403); "
-            "use a user API key (not a project key) with access to the account.",
+            f"The API token from {conn.token_source} is not allowed to do this (HTTP 403), "
+            f"{op.if_refused}; use a user API key (not a project key) with access to the account.",
             status=status,
             operation=op,
         )
@@ -123,30 +123,30 @@ def status_error(op: Operation, status: int, body: bytes | None, conn: Connectio
         messages = api_messages(body, conn)
         said = "; ".join(messages) if messages else "no reason given"
         return InvalidRequestError(
-            f"The Equinix Metal API rejected the request for {doing} (HTTP 422: {said}); "
-            f"{op.if_rejected} and run again.",
+            f"The Equinix Metal API rejected the request for {doing} (HTTP 422: {said}), "
+            f"{op.if_refused}; {op.if_rejected} and run again.",
             status=status,
             operation=op,
             messages=messages,
         )
     if status == 429:
         return RateLimitedError(
-            f"The Equinix Metal API is still rate-limiting requests (HTTP 429){_retries(conn)}; "
-            "nothing was changed, so wait a few minutes and run again.",
+            f"The Equinix Metal API is still rate-limiting requests (HTTP 429){_retries(conn)}, "
+            f"{op.if_refused}; wait a few minutes and run again.",
             status=status,
             operation=op,
         )
     if status == 503:
         return ServerError(
-            f"The Equinix Metal API at {conn.host} is unavailable (HTTP 503){_retries(conn)}; "
-            "nothing was changed, so run again later.",
+            f"The Equinix Metal API at {conn.host} is unavailable (HTTP 503){_retries(conn)}, "
+            f"{op.if_refused}; run again later.",
             status=status,
             operation=op,
         )
     if status == 501:
         return ServerError(
             f"The Equinix Metal API at {conn.host} does not implement the request for "
-            f"{doing} (HTTP 501); check the endpoint from {conn.api_url_source}.",
+            f"{doing} (HTTP 501), {op.if_refused}; check the endpoint from {conn.api_url_source}.",
             status=status,
             operation=op,
         )
@@ -163,7 +163,8 @@ def status_error(op: Operation, status: int, body: bytes | None, conn: Connectio
         what = "a status the API does not document (the body is not shown)"
     return UnexpectedResponseError(
         f"The server at {conn.host} answered the request for {doing} with HTTP {status}, "
-        f"{what}; check that the endpoint from {conn.api_url_source} is the Equinix Metal API.",
+        f"{what}, {op.if_refused}; check that the endpoint from {conn.api_url_source} is the "
+        "Equinix Metal API.",
         status=status,
         operation=op,
     )
