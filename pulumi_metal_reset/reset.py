@@ -133,12 +133,14 @@ def settled_without_rotation(
     A failed redelivery raises DeliveryError: the engine then keeps the old state, which still
     holds the password, and the API password did not change.
     """
-    if outs.deliver_to is None and outs.delivery_pending is None:
-        return outs  # nothing to deliver and nothing pending: every recorded value carries
+    if outs.deliver_to is None:
+        # Every recorded value carries over; a pending marker clears once `deliver_to` is gone
+        # (the password then simply stays in state).
+        return replace(outs, delivery_pending=None)
     from pulumi_metal_reset.delivery import lifecycle, outcome
 
-    if outs.deliver_to is None or outcome.redelivery_reason(olds, news) is None:
-        return replace(outs, **outcome.carried(olds, news))
+    if outcome.redelivery_reason(olds, news) is None:
+        return outs  # `outs` already holds the recorded delivery outputs
     password = outs.new_password
     if password is None:  # redelivery_reason found one; kept for the type checker
         return outs

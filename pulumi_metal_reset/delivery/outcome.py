@@ -37,7 +37,6 @@ __all__ = [
     "Settlement",
     "after_redelivery",
     "after_rotation",
-    "carried",
     "kept_in_state",
     "not_started",
     "redelivery_failed",
@@ -222,15 +221,3 @@ def redelivery_reason(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str |
         return "deliver_to changed, so the password kept in state goes to the new place"
     return None
 
-
-def carried(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
-    """The delivery outputs of an update that neither rotates nor delivers.
-
-    Recorded values carry over; a pending marker is cleared once `deliver_to` is removed (the
-    password then simply stays in state, which `store_password` must allow).
-    """
-    outputs = {key: olds.get(key) for key in OUTPUTS}
-    outputs["rotation_history"] = entries(olds.get("rotation_history"))
-    if news.get("deliver_to") is None:
-        outputs["delivery_pending"] = None
-    return outputs

@@ -15,7 +15,6 @@ from pulumi_metal_reset.delivery.outcome import (
     Outcome,
     after_redelivery,
     after_rotation,
-    carried,
     kept_in_state,
     not_started,
     redelivery_failed,
@@ -219,15 +218,6 @@ def test_after_a_redelivery_nothing_is_due_any_more() -> None:
         delivered_at=AT,
     )
     assert redelivery_reason(olds | settled.outputs | news, news) is None
-
-
-def test_carried_outputs_clear_the_marker_once_deliver_to_is_removed() -> None:
-    olds = _olds(delivery_pending="x", rotation_history=None)
-    assert carried(olds, _news())["delivery_pending"] == "x"
-    kept = carried(olds, _news(deliver_to=None))
-    assert kept["delivery_pending"] is None
-    assert kept["new_password"] == PASSWORD
-    assert kept["rotation_history"] == []
 
 
 def test_every_sentence_is_one_sentence_that_says_which_guarantee_holds() -> None:
