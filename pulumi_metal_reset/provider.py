@@ -221,24 +221,12 @@ class PasswordResetTokenProvider(ResourceProvider):
         connection = self._connection(props)
         client = _client(connection)
         resource_id = str(uuid.uuid4())
-        outs = Outputs(
-            email=inputs.email,
-            rotate_every=inputs.rotate_every,
-            rotation_triggers=inputs.rotation_triggers,
-            rotation_slot=inputs.rotation_slot,
-            credential_id=inputs.credential_id,
-            deliver_to=inputs.deliver_to,
-            store_password=inputs.store_password,
-        )
+        outs = Outputs(email=inputs.email).echoing(inputs)
         if not inputs.rotate_on_create:
-            client.create_password_reset_token(api_address(inputs.email))
-            return CreateResult(resource_id, replace(outs, requested_at=_timestamp()).to_wire())
+            return CreateResult(resource_id, _mailed(client, outs, inputs.email).to_wire())
+        turn = _turn(resource_id, "rotate_on_create", connection)
         with self._claim(connection, resource_id, inputs.email):
-            reset.check_sink(inputs.deliver_to)  # before the POST: a broken sink mails nothing
-            client.create_password_reset_token(api_address(inputs.email))
-            outs = replace(outs, requested_at=_timestamp())
-            turn = _turn(resource_id, "rotate_on_create", connection)
-            outs = reset.rotated_after_mail(_reset(client), outs, turn)
+            outs = _mailed_and_rotated(client, outs, inputs.email, turn)
         return CreateResult(resource_id, outs.to_wire())
 
     @_error_boundary
@@ -250,16 +238,7 @@ class PasswordResetTokenProvider(ResourceProvider):
         note = None
         if plan.reanchored_from is not None and new.rotation_slot and new.rotate_every:
             note = rotation.reanchor_note(plan.reanchored_from, new.rotation_slot, new.rotate_every)
-        outs = replace(
-            old,
-            rotate_every=new.rotate_every,
-            rotation_triggers=new.rotation_triggers,
-            rotation_slot=new.rotation_slot,
-            credential_id=new.credential_id,
-            deliver_to=new.deliver_to,
-            store_password=new.store_password,
-            schedule_note=note,
-        )
+        outs = replace(old.echoing(new), schedule_note=note)
         if not plan.rotate:
             # A rotation supersedes a waiting password; without one, deliver it (or carry it).
             outs = reset.settled_without_rotation(
@@ -270,15 +249,11 @@ class PasswordResetTokenProvider(ResourceProvider):
         connection = self._connection(news)
         client = _client(connection)
         if not plan.rotate:
-            client.create_password_reset_token(api_address(new.email))
-            return UpdateResult(replace(outs, email=new.email, requested_at=_timestamp()).to_wire())
+            return UpdateResult(_mailed(client, outs, new.email).to_wire())
         turn = _turn(id_, "; ".join(plan.reasons), connection)
         with self._claim(connection, id_, new.email):
             if plan.email_changed:
-                reset.check_sink(new.deliver_to)  # before the POST that the rotation follows
-                client.create_password_reset_token(api_address(new.email))
-                outs = replace(outs, email=new.email, requested_at=_timestamp())
-                outs = reset.rotated_after_mail(_reset(client), outs, turn)
+                outs = _mailed_and_rotated(client, outs, new.email, turn)
             else:
                 outs = reset.rotated(_reset(client), outs, turn)
         return UpdateResult(outs.to_wire())
@@ -311,6 +286,20 @@ class PasswordResetTokenProvider(ResourceProvider):
     @_error_boundary
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """The API cannot revoke a reset token or undo a reset: deleting only forgets the state."""
+
+
+def _mailed(client: MetalClient, outs: Outputs, email: str) -> Outputs:
+    """POST /reset-password for `email` (the API gets the domain's ASCII form), then record it."""
+    client.create_password_reset_token(api_address(email))
+    return replace(outs, email=email, requested_at=_timestamp())
+
+
+def _mailed_and_rotated(
+    client: MetalClient, outs: Outputs, email: str, turn: reset.Turn
+) -> Outputs:
+    """Mail, then rotate at once: the sink is checked first, so a broken one mails nothing."""
+    reset.check_sink(outs.deliver_to)
+    return reset.rotated_after_mail(_reset(client), _mailed(client, outs, email), turn)
 
 
 def _reset(client: MetalClient) -> Callable[[], SecretValue]:

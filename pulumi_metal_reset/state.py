@@ -14,7 +14,7 @@ process imports this module before its first call. Pure: no Pulumi, no HTTP.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
 from pulumi_metal_reset import schedule
@@ -180,6 +180,19 @@ class Outputs:
         if self.rotation_slot is None or self.rotate_every is None:
             return None
         return schedule.next_rotation(self.rotation_slot, self.rotate_every)
+
+    def echoing(self, new: CheckedInputs) -> Outputs:
+        """These outputs with the checked inputs that every create and update echo: what `diff`
+        compares comes back as the old outputs, since the server drops the old inputs."""
+        return replace(
+            self,
+            rotate_every=new.rotate_every,
+            rotation_triggers=new.rotation_triggers,
+            rotation_slot=new.rotation_slot,
+            credential_id=new.credential_id,
+            deliver_to=new.deliver_to,
+            store_password=new.store_password,
+        )
 
     @classmethod
     def from_wire(cls, props: Mapping[str, Any]) -> Outputs:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_metal_reset.delivery.ledger import (
-    entries,
     fingerprint,
     history_entry,
     mark_delivered,
@@ -220,4 +219,3 @@ def redelivery_reason(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str |
     if _where(olds.get("deliver_to")) != _where(target):
         return "deliver_to changed, so the password kept in state goes to the new place"
     return None
-
