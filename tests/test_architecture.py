@@ -420,23 +420,6 @@ TESTING_ENGINE_MODULES = sorted(
 )
 
 
-def _relative_imports(path: Path) -> set[str]:
-    """Sibling modules a testing module imports (``from . import x``, ``from ._y import z``),
-    TYPE_CHECKING blocks included."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-            "pulumi_metal_reset.testing."
-        ):
-            found.add((node.module or "").split(".")[2])
-    return found
-
-
 @pytest.mark.parametrize("module", TESTING_ENGINE_MODULES)
 def test_test_engine_imports_no_product_module(module: str) -> None:
     ours = {
@@ -445,24 +428,6 @@ def test_test_engine_imports_no_product_module(module: str) -> None:
         if name.startswith("pulumi_metal_reset.")
     }
     assert ours <= {"testing"}, f"testing/{module} imports {ours - {'testing'}}"
-
-
-def test_testing_modules_form_no_import_circle() -> None:
-    graph = {p.stem: _relative_imports(p) for p in TESTING.glob("*.py")}
-    state: dict[str, str] = {}
-
-    def visit(module: str, path: list[str]) -> None:
-        if state.get(module) == "done":
-            return
-        assert state.get(module) != "open", f"import circle: {' -> '.join([*path, module])}"
-        state[module] = "open"
-        for target in sorted(graph.get(module, ())):
-            if target in graph:
-                visit(target, [*path, module])
-        state[module] = "done"
-
-    for module in sorted(graph):
-        visit(module, [])
 
 
 @pytest.mark.parametrize(
