@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -43,32 +44,49 @@ def connection(**settings: Any) -> Connection:
     return connection_for({}, {CONFIG_KEYS[k]: str(v) for k, v in settings.items()}, {})
 
 
+#: The outer environment's say in where a request goes and whom it trusts: the proxy variables,
+#: the CA bundle variables the transport reads, and the CA directory OpenSSL reads.
+ENVIRONMENT = (
+    *(
+        name
+        for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        for name in (base, base.upper())
+    ),
+    *_transport.CA_BUNDLE_VARIABLES,
+    "SSL_CERT_DIR",
+)
+
+
 @pytest.fixture(autouse=True)
 def fresh_transports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with no pooled session, so each reads its own environment (proxies,
-    CA bundle) and no connection verified or proxied in another test can make it pass."""
+    """Each test starts with no pooled session and none of the outer environment's proxy or CA
+    variables, so each reads only what it sets itself and no connection verified or proxied in
+    another test can make it pass."""
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(_transport, "_transports", {})
+
+
+def client_for(server: ScriptedServer, **overrides: Any) -> MetalClient:
+    """A client for `server` with test-sized timeouts; keyword arguments override.
+
+    Every setting comes from the stack config, so messages name "the stack config equinix:...".
+    """
+    settings: dict[str, Any] = {
+        "api_url": server.url,
+        "token": TOKEN,
+        "timeout": 5.0,
+        "max_retries": 3,
+        "max_retry_wait": 0.01,
+    }
+    settings.update(overrides)
+    return MetalClient(connection(**settings))
 
 
 @pytest.fixture
 def make_client(server: ScriptedServer) -> MakeClient:
-    """Clients for `server` with test-sized timeouts; keyword arguments override.
-
-    Every setting comes from the stack config, so messages name "the stack config equinix:...".
-    """
-
-    def make(**overrides: Any) -> MetalClient:
-        settings: dict[str, Any] = {
-            "api_url": server.url,
-            "token": TOKEN,
-            "timeout": 5.0,
-            "max_retries": 3,
-            "max_retry_wait": 0.01,
-        }
-        settings.update(overrides)
-        return MetalClient(connection(**settings))
-
-    return make
+    """`client_for(server, ...)`: clients for this test's server."""
+    return functools.partial(client_for, server)
 
 
 @pytest.fixture

@@ -5,20 +5,10 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from pulumi_metal_reset.client import POOL_MAXSIZE, _transport
 
 from .conftest import MakeClient, connection
 from .support import PASSWORD, Reply, ScriptedServer
-
-ENVIRONMENT = (
-    *(f"{scheme}_proxy" for scheme in ("http", "https", "all", "no")),
-    *(f"{scheme}_PROXY" for scheme in ("HTTP", "HTTPS", "ALL", "NO")),
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-)
 
 
 def test_same_session_across_clients_and_threads(server: ScriptedServer) -> None:
@@ -43,9 +33,8 @@ def test_same_session_across_clients_and_threads(server: ScriptedServer) -> None
     assert _transport.transport_for(other_url) is not transport
 
 
-def test_adapter_pool_and_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+def test_adapter_pool_and_policy() -> None:
+    """With no proxy or CA variable set (the autouse fixture clears them)."""
     conn = connection(api_url="https://api.equinix.com", max_retries=2, max_retry_wait=0.5)
     transport = _transport.transport_for(conn)
     session = transport.session

@@ -19,11 +19,6 @@ from pulumi_metal_reset.errors import NetworkError
 from .conftest import MakeClient
 from .support import PASSWORD, Reply, ScriptedServer
 
-PROXY_VARIABLES = tuple(
-    name
-    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    for name in (base, base.upper())
-)
 REMOTE = "https://metal.example.test"
 
 
@@ -64,9 +59,8 @@ class RecordingProxy:
 
 @pytest.fixture
 def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingProxy]:
-    """A recording proxy, no proxy variable from the outer environment, and no DNS but loopback."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    """A recording proxy and no DNS but loopback (the autouse `fresh_transports` fixture clears
+    the outer environment's proxy variables)."""
     real = socket.getaddrinfo
 
     def loopback_only(host: object, *args: object, **kwargs: object) -> object:

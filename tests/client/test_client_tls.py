@@ -15,13 +15,11 @@ import certifi
 import pytest
 import trustme
 
-from pulumi_metal_reset.client import MetalClient, _transport
+from pulumi_metal_reset.client import _transport
 from pulumi_metal_reset.errors import AmbiguousOutcomeError, ConfigurationError, NetworkError
 
-from .conftest import connection
+from .conftest import client_for
 from .support import PASSWORD, TOKEN, Reply, ScriptedServer
-
-CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +35,10 @@ def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
-    """A fresh port and a fresh session cache per test, so no pooled connection verified under
-    another test's CA can make this one pass; and no CA variable from the outer environment."""
-    for name in CA_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(_transport, "_transports", {})
+def tls_server(ca: trustme.CA) -> Iterator[ScriptedServer]:
+    """A fresh port per test (the autouse `fresh_transports` fixture adds a fresh session cache
+    and clears the outer environment's CA variables), so no pooled connection verified under
+    another test's CA can make this one pass."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     server = ScriptedServer(Reply.json(201, {"new_password": PASSWORD}), context=context)
@@ -52,30 +48,18 @@ def tls_server(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scri
         server.close()
 
 
-def _client(server: ScriptedServer, max_retries: int = 3) -> MetalClient:
-    return MetalClient(
-        connection(
-            api_url=server.url,
-            token=TOKEN,
-            timeout=5.0,
-            max_retries=max_retries,
-            max_retry_wait=0.01,
-        )
-    )
-
-
 def test_ssl_cert_file_is_trusted(
     tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    assert client_for(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 def test_requests_ca_bundle_is_trusted(
     tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
-    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    assert client_for(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 def test_requests_ca_bundle_wins_over_ssl_cert_file(
@@ -85,7 +69,7 @@ def test_requests_ca_bundle_wins_over_ssl_cert_file(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
     with pytest.raises(NetworkError) as info:
-        _client(tls_server).reset_password()
+        client_for(tls_server).reset_password()
     assert "REQUESTS_CA_BUNDLE" in str(info.value)
 
 
@@ -93,7 +77,7 @@ def test_curl_ca_bundle_is_trusted(
     tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CURL_CA_BUNDLE", str(ca_file))
-    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    assert client_for(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 @pytest.mark.parametrize(
@@ -111,12 +95,12 @@ def test_ca_variables_keep_their_order(
     monkeypatch.setenv(winner, certifi.where())
     monkeypatch.setenv(loser, str(ca_file))
     with pytest.raises(NetworkError) as info:
-        _client(tls_server).reset_password()
+        client_for(tls_server).reset_password()
     assert winner in str(info.value)
     monkeypatch.setenv(winner, str(ca_file))
     monkeypatch.setenv(loser, certifi.where())
     monkeypatch.setattr(_transport, "_transports", {})
-    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    assert client_for(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
 
 
 @pytest.mark.parametrize("max_retries", [0, 3])
@@ -127,7 +111,7 @@ def test_untrusted_certificate_fails_once_without_secrets(
     retries are allowed, since a certificate that failed once fails again."""
     caplog.set_level(logging.DEBUG)
     with pytest.raises(NetworkError) as info:
-        _client(tls_server, max_retries).reset_password()
+        client_for(tls_server, max_retries=max_retries).reset_password()
     error = info.value
     message = str(error)
     assert not isinstance(error, AmbiguousOutcomeError)
@@ -150,11 +134,11 @@ def test_ca_variables_are_read_once_per_process(
     """Read when the endpoint's session is made, then kept: the provider process lives for one
     deployment, so a variable changed inside it later is not followed (see _transport)."""
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    assert client_for(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
-    _transport.transport_for(_client(tls_server)._conn).session.close()  # force a new handshake
-    assert _client(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
+    _transport.transport_for(client_for(tls_server)._conn).session.close()  # force a new handshake
+    assert client_for(tls_server).reset_password().new_password.get_secret_value() == PASSWORD
     assert tls_server.accepted == 2
 
 
@@ -163,5 +147,5 @@ def test_missing_ca_file_is_a_configuration_error(
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     with pytest.raises(ConfigurationError, match="SSL_CERT_FILE does not exist"):
-        _client(tls_server).reset_password()
+        client_for(tls_server).reset_password()
     assert tls_server.accepted == 0
