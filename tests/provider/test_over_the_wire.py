@@ -103,7 +103,8 @@ def printed(news: Mapping[str, Any], failure: Any) -> str:
     """What the CLI prints for a failure (step_generator.go, issueCheckFailures): the named
     property's value as given, then the reason; the reason alone for an unnamed one."""
     if failure.property:
-        return f"property {failure.property} value {news.get(failure.property)} has a problem: "
+        value = news.get(failure.property)
+        return f"property {failure.property} value {value} has a problem: {failure.reason}"
     return f"has a problem: {failure.reason}"
 
 
