@@ -20,7 +20,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from tests.pulumi_versions import SENDS_TRACEBACK, TRACEBACK_SINCE
+from tests.pulumi_versions import TRACEBACK_SINCE
 from tools.floors import FloorError, floor_of, floors, install_extras, load, runtime_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,16 +162,18 @@ def test_installed_versions(pin: str) -> None:
         assert declared.specifier.contains(installed, prereleases=True)
 
 
-def test_the_sdk_boundary_matches_the_installed_dynamic_provider_server() -> None:
-    """tests/pulumi_versions.py says whether a provider error carries a traceback; the installed
-    server's source must agree (both lanes check it: the floor, and the newest release)."""
+def test_the_sdk_floor_sends_tracebacks() -> None:
+    """tests/pulumi_versions.py reads a provider error as a traceback, which the dynamic-provider
+    server sends from 3.260: the declared floor must not drop below that, and the installed
+    server's source must define the wrapper that sends it (both lanes check it: the floor, and
+    the newest release)."""
+    (pulumi,) = (pin for pin in floors(PYPROJECT) if Requirement(pin.pin).name == "pulumi")
+    (floor,) = Requirement(pulumi.pin).specifier
+    assert Version(floor.version) >= TRACEBACK_SINCE, f"pulumi's floor {floor.version} is too low"
     # Read, not imported: importing the server's __main__ starts serving.
     spec = importlib.util.find_spec("pulumi.dynamic.__main__")
     assert spec is not None
     assert spec.origin is not None
     tree = ast.parse(Path(spec.origin).read_text())
     defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
-    assert ("_abort_with_traceback" in defined) == SENDS_TRACEBACK
-    if FLOOR_LANE:
-        # The floor is the first SDK that sends tracebacks (and stops logging stack outputs).
-        assert SENDS_TRACEBACK, f"the floor lane runs pulumi {TRACEBACK_SINCE} or later"
+    assert "_abort_with_traceback" in defined

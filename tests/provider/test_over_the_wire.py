@@ -24,7 +24,7 @@ from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
-from tests.pulumi_versions import SENDS_TRACEBACK, provider_error_tail
+from tests.pulumi_versions import provider_error_tail
 
 pytestmark = pytest.mark.protocol
 
@@ -237,6 +237,5 @@ def test_the_engines_import_read_fails_in_the_sdk_before_the_provider(wire: Wire
     error: Any = caught.value
     details: str = error.details()
     assert details.rstrip().endswith(provider_error_tail("KeyError", "'__provider'"))
-    if SENDS_TRACEBACK:  # before 3.260 grpc sends the message alone, no traceback to read
-        assert "get_provider" in details
+    assert "get_provider" in details
     assert "pulumi_metal_reset" not in details
