@@ -4,13 +4,15 @@ Some tests need a program that pip cannot install:
 - `faketime`: Debian's libfaketime moves the provider process's clock;
 - `secret_store`: Debian's `pass` and `gnupg` are a real secret store;
 - `jq`: Debian's jq runs the example rotation workflow's guard;
+- `openssl`: Debian's openssl runs the documented fingerprint recipe;
 - `cli`: the Pulumi CLI runs the real engine.
 Where one is missing its tests are skipped with that reason, except where it is required; then
 they fail, so CI can never pass with them quietly skipped. METAL_RESET_REQUIRE_SYSTEM_TOOLS=1
 (set by .ci/run and the GitHub workflow) requires the Debian packages, which `make test` installs
-as root; the older METAL_RESET_REQUIRE_FAKETIME=1 requires libfaketime;
-METAL_RESET_REQUIRE_PULUMI_CLI=1 (set by the GitHub workflow, which installs the CLI) requires
-`pulumi`.
+as root (all but openssl); the older METAL_RESET_REQUIRE_FAKETIME=1 requires libfaketime and
+openssl; METAL_RESET_REQUIRE_PULUMI_CLI=1 (set by the GitHub workflow, which installs the CLI)
+requires `pulumi`. Mark a test with the tool's marker; a fixture that needs a tool calls
+`require_system_tools` instead, for a test that forgets the marker.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ def _missing_secret_store() -> list[str]:
 
 def _missing_jq() -> list[str]:
     return [] if shutil.which("jq") is not None else ["jq"]
+
+
+def _missing_openssl() -> list[str]:
+    return [] if shutil.which("openssl") is not None else ["openssl"]
 
 
 def _missing_pulumi_cli() -> list[str]:
@@ -81,6 +87,13 @@ SYSTEM_TOOLS = (
         (REQUIRE_ALL,),
     ),
     SystemTool(
+        "openssl",
+        "the documented fingerprint recipe runs in it",
+        "install Debian's openssl (as root: apt-get install openssl)",
+        _missing_openssl,
+        (REQUIRE_ALL, "METAL_RESET_REQUIRE_FAKETIME"),
+    ),
+    SystemTool(
         "cli",
         "these tests run the real Pulumi engine",
         "install the Pulumi CLI (the GitHub workflow does, with pulumi/actions)",
@@ -111,10 +124,8 @@ def system_tool_verdict(
     return None
 
 
-# tryfirst: a required tool must fail its test before a module's own skipif can skip it.
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    markers = {tool.marker for tool in SYSTEM_TOOLS if item.get_closest_marker(tool.marker)}
+def require_system_tools(markers: set[str]) -> None:
+    """Skip the running test with the reason, or fail it where a flag requires the tools."""
     verdict = system_tool_verdict(markers, os.environ)
     if verdict is None:
         return
@@ -122,3 +133,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if outcome == "fail":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
+
+
+# tryfirst: a required tool must fail its test before a module's own skipif can skip it.
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    require_system_tools(
+        {tool.marker for tool in SYSTEM_TOOLS if item.get_closest_marker(tool.marker)}
+    )

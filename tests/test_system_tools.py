@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import system_tool_verdict
+from tests.conftest import require_system_tools, system_tool_verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def nothing_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # no pass, gpg, gpg-agent or pulumi
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pass, gpg, gpg-agent, jq, openssl or pulumi
     monkeypatch.setenv("LIBFAKETIME_PATH", str(tmp_path / "missing.so"))
 
 
 @pytest.mark.usefixtures("nothing_installed")
-@pytest.mark.parametrize("marker", ["faketime", "secret_store", "jq", "cli"])
+@pytest.mark.parametrize("marker", ["faketime", "secret_store", "jq", "openssl", "cli"])
 def test_missing_tools_skip_with_the_reason(marker: str) -> None:
     verdict = system_tool_verdict({marker}, {})
     assert verdict is not None
@@ -32,15 +32,21 @@ def test_missing_tools_skip_with_the_reason(marker: str) -> None:
 
 
 @pytest.mark.usefixtures("nothing_installed")
-@pytest.mark.parametrize("marker", ["faketime", "secret_store"])
-def test_the_ci_flag_turns_every_missing_tool_into_a_failure(marker: str) -> None:
+@pytest.mark.parametrize(
+    ("marker", "install"),
+    [
+        ("faketime", "install Debian's faketime (make test does, as root)."),
+        ("secret_store", "install Debian's pass gnupg (make test does, as root)."),
+        ("openssl", "install Debian's openssl (as root: apt-get install openssl)."),
+    ],
+)
+def test_the_ci_flag_turns_every_missing_tool_into_a_failure(marker: str, install: str) -> None:
     verdict = system_tool_verdict({marker}, {"METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1"})
     assert verdict is not None
     outcome, reason = verdict
     assert outcome == "fail"
     assert "METAL_RESET_REQUIRE_SYSTEM_TOOLS=1" in reason
-    packages = {"faketime": "faketime", "secret_store": "pass gnupg"}[marker]
-    assert reason.endswith(f"install Debian's {packages} (make test does, as root).")
+    assert reason.endswith(install)
 
 
 @pytest.mark.usefixtures("nothing_installed")
@@ -58,13 +64,19 @@ def test_only_the_workflow_flag_requires_the_pulumi_cli() -> None:
 
 
 @pytest.mark.usefixtures("nothing_installed")
-def test_the_older_faketime_flag_still_requires_libfaketime_only() -> None:
+def test_the_older_faketime_flag_still_requires_libfaketime_and_openssl_only() -> None:
     environ = {"METAL_RESET_REQUIRE_FAKETIME": "1"}
     assert system_tool_verdict({"faketime"}, environ) == (
         "fail",
         "libfaketime is required here (METAL_RESET_REQUIRE_FAKETIME=1) but not installed, and the "
         "schedule tests move the provider's clock with it; install Debian's faketime (make test "
         "does, as root).",
+    )
+    assert system_tool_verdict({"openssl"}, environ) == (
+        "fail",
+        "openssl is required here (METAL_RESET_REQUIRE_FAKETIME=1) but not installed, and the "
+        "documented fingerprint recipe runs in it; install Debian's openssl (as root: apt-get "
+        "install openssl).",
     )
     secret_store = system_tool_verdict({"secret_store"}, environ)
     assert secret_store is not None
@@ -73,12 +85,27 @@ def test_the_older_faketime_flag_still_requires_libfaketime_only() -> None:
 
 
 @pytest.mark.usefixtures("nothing_installed")
+def test_a_fixture_applies_the_same_verdict_to_the_running_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`require_system_tools`, which the marker hook and the `pass` store fixtures call."""
+    for flag in ("METAL_RESET_REQUIRE_SYSTEM_TOOLS", "METAL_RESET_REQUIRE_FAKETIME"):
+        monkeypatch.delenv(flag, raising=False)
+    require_system_tools(set())
+    with pytest.raises(pytest.skip.Exception, match=r"^openssl is not installed, and"):
+        require_system_tools({"openssl"})
+    monkeypatch.setenv("METAL_RESET_REQUIRE_SYSTEM_TOOLS", "1")
+    with pytest.raises(pytest.fail.Exception, match=r"\(METAL_RESET_REQUIRE_SYSTEM_TOOLS=1\)"):
+        require_system_tools({"openssl"})
+
+
+@pytest.mark.usefixtures("nothing_installed")
 def test_unmarked_tests_run_whatever_is_missing() -> None:
     assert system_tool_verdict(set(), {"METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1"}) is None
 
 
 def test_present_tools_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for command in ("pass", "gpg", "gpg-agent", "jq", "pulumi"):
+    for command in ("pass", "gpg", "gpg-agent", "jq", "openssl", "pulumi"):
         stand_in = tmp_path / command
         stand_in.write_text("#!/bin/sh\n")
         stand_in.chmod(0o755)
@@ -88,7 +115,8 @@ def test_present_tools_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LIBFAKETIME_PATH", str(library))
     environ = {"METAL_RESET_REQUIRE_SYSTEM_TOOLS": "1"}
     environ["METAL_RESET_REQUIRE_PULUMI_CLI"] = "1"
-    assert system_tool_verdict({"faketime", "secret_store", "jq", "cli"}, environ) is None
+    markers = {"faketime", "secret_store", "jq", "openssl", "cli"}
+    assert system_tool_verdict(markers, environ) is None
 
 
 def test_a_required_cli_fails_even_where_the_module_would_skip(tmp_path: Path) -> None:

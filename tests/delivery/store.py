@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import system_tool_verdict
+from tests.conftest import require_system_tools
 
 __all__ = ["GnuPG", "PasswordStore", "UnreliableStore", "file_writer", "gnupg", "password_store"]
 
@@ -37,17 +37,6 @@ Expire-Date: 0
 """
 
 
-def require_secret_store() -> None:
-    """What the `secret_store` marker does, for a fixture used by a test without it."""
-    verdict = system_tool_verdict({"secret_store"}, os.environ)
-    if verdict is None:
-        return
-    outcome, reason = verdict
-    if outcome == "fail":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
-
-
 @dataclass(frozen=True)
 class GnuPG:
     home: str
@@ -57,7 +46,7 @@ class GnuPG:
 @pytest.fixture(scope="session")
 def gnupg() -> Iterator[GnuPG]:
     """A GnuPG home with one unprotected key, under a short path (the agent's socket is there)."""
-    require_secret_store()
+    require_system_tools({"secret_store"})  # what the marker does, for a test without it
     home = tempfile.mkdtemp(prefix="mr-gpg-")
     env = {**os.environ, "GNUPGHOME": home}
     try:
