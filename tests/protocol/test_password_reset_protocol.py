@@ -19,7 +19,6 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import provider_pb2
 
 from pulumi_metal_reset import schedule
@@ -28,7 +27,7 @@ from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 from tests.pulumi_versions import provider_error_message
-from tests.wire import is_wrapped_secret, secret
+from tests.wire import is_wrapped_secret, plain, secret, struct
 
 from .registration import registered_inputs
 
@@ -36,17 +35,6 @@ pytestmark = pytest.mark.protocol
 
 URN = "urn:pulumi:dev::proto::pulumi-python:dynamic/metal:PasswordResetToken::ops"
 EMAIL = "ops@example.com"
-
-
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(values)
-    return out
-
-
-def plain(message: struct_pb2.Struct) -> dict[str, Any]:
-    converted: dict[str, Any] = json_format.MessageToDict(message)
-    return converted
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import json_format, struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
@@ -25,23 +24,13 @@ from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.testing.faketime import faketime_env
 from pulumi_metal_reset.testing.provider_server import ProviderServer
 from tests.pulumi_versions import provider_error_tail
+from tests.wire import plain, struct
 
 pytestmark = pytest.mark.protocol
 
 URN = "urn:pulumi:dev::wire::pulumi-python:dynamic/metal:PasswordResetToken::ops"
 BLOB = serialize_provider(PasswordResetTokenProvider())
 DAY = 86400
-
-
-def struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(dict(values))
-    return out
-
-
-def plain(message: struct_pb2.Struct) -> dict[str, Any]:
-    converted: dict[str, Any] = json_format.MessageToDict(message)
-    return converted
 
 
 class Wire:

@@ -18,12 +18,10 @@ import base64
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping
 from pathlib import Path
 
 import dill
 import pytest
-from google.protobuf import json_format, struct_pb2
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
@@ -32,6 +30,7 @@ from pulumi.runtime.proto import provider_pb2
 from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.testing.provider_server import ProviderServer
+from tests.wire import plain, struct
 
 from .test_secrets import STATE_BLOB as BLOB
 from .test_secrets import STATE_BLOB_0_1_0
@@ -115,17 +114,6 @@ def test_the_0_1_0_blob_loads_to_a_working_provider(metal_emulator: Emulator) ->
     assert serialize_provider(loaded) == BLOB
 
 
-def _struct(values: Mapping[str, object]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(dict(values))
-    return out
-
-
-def _plain(message: struct_pb2.Struct) -> dict[str, object]:
-    converted: dict[str, object] = json_format.MessageToDict(message)
-    return converted
-
-
 @pytest.mark.protocol
 def test_a_stack_written_with_the_old_blob_sees_no_change(
     tmp_path: Path, metal_emulator: Emulator
@@ -138,19 +126,19 @@ def test_a_stack_written_with_the_old_blob_sees_no_change(
     with ProviderServer(tmp_path, project="ser") as server:
         stub = server.stub
         config = {"equinix:endpoint": metal_emulator.url, "equinix:authToken": DEV_TOKEN}
-        stub.Configure(provider_pb2.ConfigureRequest(args=_struct(config)))
+        stub.Configure(provider_pb2.ConfigureRequest(args=struct(config)))
 
         def check(olds: dict[str, object], blob: str) -> dict[str, object]:
             request = provider_pb2.CheckRequest(
-                urn=urn, olds=_struct(olds), news=_struct(news | {"__provider": blob})
+                urn=urn, olds=struct(olds), news=struct(news | {"__provider": blob})
             )
             answer = stub.Check(request)
             assert list(answer.failures) == []
-            return _plain(answer.inputs)
+            return plain(answer.inputs)
 
         old_inputs = check({}, STATE_BLOB_0_1_0)
-        created = stub.Create(provider_pb2.CreateRequest(urn=urn, properties=_struct(old_inputs)))
-        old_outputs = _plain(created.properties)
+        created = stub.Create(provider_pb2.CreateRequest(urn=urn, properties=struct(old_inputs)))
+        old_outputs = plain(created.properties)
         assert old_outputs["__provider"] == STATE_BLOB_0_1_0
 
         new_inputs = check(old_inputs, BLOB)
@@ -160,11 +148,11 @@ def test_a_stack_written_with_the_old_blob_sees_no_change(
         }
         diff = stub.Diff(
             provider_pb2.DiffRequest(
-                id=created.id, urn=urn, olds=_struct(old_outputs), news=_struct(new_inputs)
+                id=created.id, urn=urn, olds=struct(old_outputs), news=struct(new_inputs)
             )
         )
         assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE
         stub.Delete(
-            provider_pb2.DeleteRequest(id=created.id, urn=urn, properties=_struct(old_outputs))
+            provider_pb2.DeleteRequest(id=created.id, urn=urn, properties=struct(old_outputs))
         )
     assert [entry.method for entry in metal_emulator.journal] == ["POST"]
