@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import pulumi_metal_reset
 
@@ -22,18 +23,14 @@ DIST = "pulumi-metal-reset"
 APACHE_2_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _requirements(dist: str, extra: str | None = None) -> set[str]:
     """Distribution names `dist` requires, with `extra` selected (None: the base set only)."""
-    names = set()
+    names: set[str] = set()
     for text in metadata.requires(dist) or []:
         requirement = Requirement(text)
         environment = {"extra": extra or ""}
         if requirement.marker is None or requirement.marker.evaluate(environment):
-            names.add(_normalise(requirement.name))
+            names.add(canonicalize_name(requirement.name))
     return names
 
 
@@ -56,7 +53,7 @@ def test_the_testing_extra_covers_what_the_testing_package_imports() -> None:
     imports = _third_party_imports(PACKAGE / "testing")
     assert "pytest" in imports  # the fixtures: the reason the extra exists
     for top in sorted(imports):
-        dists = {_normalise(d) for d in owners.get(top, [])}
+        dists = {canonicalize_name(d) for d in owners.get(top, [])}
         assert dists & declared, f"testing imports {top} ({dists}), declared by no requirement"
     assert "pytest" in _requirements(DIST, "testing") - _requirements(DIST)
 
