@@ -32,8 +32,17 @@ from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.testing.provider_server import ProviderServer
 from tests.wire import plain, struct
 
-from .test_secrets import STATE_BLOB as BLOB
-from .test_secrets import STATE_BLOB_0_1_0
+# Recorded from version 0.1.0. Every existing stack's state holds this blob: it must keep loading.
+STATE_BLOB_0_1_0 = (
+    "gASVRAAAAAAAAACMG3B1bHVtaV9tZXRhbF9yZXNldC5wcm92aWRlcpSMGlBhc3N3b3JkUmVzZXRUb2tlblBy"
+    "b3ZpZGVylJOUKYGUfZRiLg=="
+)
+#: What this release pickles: module and class name, no state.
+BLOB = (
+    "gASVQQAAAAAAAACMG3B1bHVtaV9tZXRhbF9yZXNldC5wcm92aWRlcpSMGlBhc3N3b3JkUmVzZXRUb2tlblByb3ZpZGVy"
+    "lJOUKVKULg=="
+)
+
 
 #: More resources than the default recursion limit (1000) lets a dict-holding provider reach.
 MANY = 1100
@@ -76,6 +85,8 @@ def test_the_blob_is_a_bare_reference_with_no_state() -> None:
     blob = serialize_provider(PasswordResetTokenProvider())
     assert blob == BLOB
     raw = base64.b64decode(blob)
+    assert b"pulumi_metal_reset.provider" in raw
+    assert b"PasswordResetTokenProvider" in raw
     assert b"}" not in raw  # no EMPTY_DICT: nothing goes through the pickler's dict path
     assert len(blob) < len(STATE_BLOB_0_1_0)
 
