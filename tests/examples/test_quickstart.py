@@ -81,17 +81,6 @@ def test_bad_input_fails_preview_naming_the_property(stack_factory: StackFactory
     assert stack.api_calls() == []
 
 
-def test_missing_token_fails_before_any_request(stack_factory: StackFactory) -> None:
-    stack = stack_factory("quickstart")
-    engine = stack.engine()
-    engine.config.pop("equinix:authToken")
-    result = engine.up()
-    assert not result.ok
-    assert result.error is not None
-    assert "METAL_AUTH_TOKEN" in result.error
-    assert stack.api_calls() == []
-
-
 def test_missing_token_fails_the_preview_with_ups_sentence(stack_factory: StackFactory) -> None:
     """Issue 8 §7: a CI preview gate catches it; the sentence names no property and no value."""
     from pulumi_metal_reset.settings import MISSING_CREDENTIAL
@@ -107,8 +96,10 @@ def test_missing_token_fails_the_preview_with_ups_sentence(stack_factory: StackF
     assert stack.api_calls() == []
 
     up = engine.up()
+    assert not up.ok
     assert up.error is not None
     assert MISSING_CREDENTIAL in up.error
+    assert "METAL_AUTH_TOKEN" in up.error
     assert stack.api_calls() == []
 
 
