@@ -56,10 +56,6 @@ class SdkVenv:
     network_failure: bool = False
 
 
-def _network_error(line: str) -> bool:
-    return any(marker.lower() in line.lower() for marker in NETWORK_MARKERS)
-
-
 def requirements() -> list[str]:
     pins = [f"{name}=={importlib.metadata.version(name)}" for name in SHARED]
     return [SDK_REQUIREMENT, *pins]
