@@ -43,7 +43,6 @@ class Variant:
     """One provider as the engine would run it: its pickled blob and its interpreter."""
 
     key: str
-    label: str
     blob: str = field(repr=False)
     python: str
     env: Mapping[str, str]
@@ -144,7 +143,7 @@ def run_once(variant: Variant, emu: EmulatorProcess, plan: Plan) -> ServerRun:
     posts = emu.successful("POST")
     if posts != plan.creates + 1:
         raise RuntimeError(
-            f"{variant.label}: the emulator applied {posts} POSTs for {plan.creates + 1} creates"
+            f"{variant.key}: the emulator applied {posts} POSTs for {plan.creates + 1} creates"
         )
     return ServerRun(
         ready_s=ready - started,

@@ -115,7 +115,7 @@ def profile_under_load(variant: Variant, emu: EmulatorProcess, plan: Plan) -> di
             )
             server.terminate_and_wait()
         if not path.exists():
-            raise RuntimeError(f"{variant.label}: the instrumented server wrote no profile")
+            raise RuntimeError(f"{variant.key}: the instrumented server wrote no profile")
         stats = pstats.Stats(str(path))
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = sum(tt for (_, _, tt, _, _) in raw.values())

@@ -65,13 +65,11 @@ LIBRARIES = (
 
 def variants(sdk: SdkVenv) -> list[Variant]:
     python = sys.executable
-    found = [Variant("bare", "bare", serialize_provider(BareProvider()), python, child_env())]
+    found = [Variant("bare", serialize_provider(BareProvider()), python, child_env())]
     if sdk.python is not None:
-        found.append(
-            Variant("sdk", "sdk", sdk_blob(sdk), str(sdk.python), child_env(with_repo=False))
-        )
+        found.append(Variant("sdk", sdk_blob(sdk), str(sdk.python), child_env(with_repo=False)))
     blob = serialize_provider(PasswordResetTokenProvider())
-    found.append(Variant("ours", "ours", blob, python, child_env()))
+    found.append(Variant("ours", blob, python, child_env()))
     return found
 
 
