@@ -70,7 +70,7 @@ $(FLOORS_STAMP): pyproject.toml tools/floors.py | $(STAMP)
 	fi
 	@touch $@
 
-# Debian packages the tests need (libfaketime, pass, gnupg, jq): installed as root when missing,
+# Debian packages the tests need (libfaketime, pass, gnupg, jq, openssl): installed as root when missing,
 # otherwise their tests are skipped with the reason, or fail where CI requires them.
 system-tools: $(STAMP)
 	@sh tools/system-tools.sh $(BIN)/python

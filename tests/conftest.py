@@ -9,7 +9,7 @@ Some tests need a program that pip cannot install:
 Where one is missing its tests are skipped with that reason, except where it is required; then
 they fail, so CI can never pass with them quietly skipped. METAL_RESET_REQUIRE_SYSTEM_TOOLS=1
 (set by .ci/run and the GitHub workflow) requires the Debian packages, which `make test` installs
-as root (all but openssl); the older METAL_RESET_REQUIRE_FAKETIME=1 requires libfaketime and
+as root; the older METAL_RESET_REQUIRE_FAKETIME=1 requires libfaketime and
 openssl; METAL_RESET_REQUIRE_PULUMI_CLI=1 (set by the GitHub workflow, which installs the CLI)
 requires `pulumi`. Mark a test with the tool's marker; a fixture that needs a tool calls
 `require_system_tools` instead, for a test that forgets the marker.

@@ -174,5 +174,5 @@ def test_the_install_script_fails_a_required_missing_tool_with_one_sentence(
     assert result.stderr.splitlines() == [
         f"system tools: {package} is required here but missing; install Debian's {package} "
         f"(as root: apt-get install {package})."
-        for package in ("faketime", "pass", "gnupg", "jq")
+        for package in ("faketime", "pass", "gnupg", "jq", "openssl")
     ]

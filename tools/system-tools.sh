@@ -2,7 +2,8 @@
 # Debian packages the tests use, installed here when missing (as root, with apt):
 #   faketime  libfaketime moves the provider process's clock in the schedule tests;
 #   pass      with gnupg, the real secret store of the write-only delivery tests;
-#   jq        runs the guard of the example rotation workflow (docs/ci/rotate-credentials.yml).
+#   jq        runs the guard of the example rotation workflow (docs/ci/rotate-credentials.yml);
+#   openssl   runs the documented password-fingerprint recipe.
 # Usage: tools/system-tools.sh VENV_PYTHON (finds libfaketime exactly as the tests do).
 #
 # Where a package is still missing, the tests that need it are skipped with the reason, unless a
@@ -17,6 +18,7 @@ has() {
 	pass) command -v pass >/dev/null ;;
 	gnupg) command -v gpg >/dev/null && command -v gpg-agent >/dev/null ;;
 	jq) command -v jq >/dev/null ;;
+	openssl) command -v openssl >/dev/null ;;
 	esac
 }
 
@@ -26,7 +28,7 @@ required() {
 }
 
 missing=""
-for package in faketime pass gnupg jq; do
+for package in faketime pass gnupg jq openssl; do
 	has "$package" || missing="$missing $package"
 done
 
@@ -44,7 +46,7 @@ if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; the
 fi
 
 status=0
-for package in faketime pass gnupg jq; do
+for package in faketime pass gnupg jq openssl; do
 	case " $missing " in
 	*" $package "*)
 		if required "$package"; then
