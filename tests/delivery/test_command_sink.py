@@ -66,6 +66,7 @@ def test_pass_receives_the_password(password_store: PasswordStore, password: str
 
 
 @pytest.mark.secret_store
+@pytest.mark.openssl
 def test_pass_overwrites_and_the_fingerprint_recipe_reads_the_store(
     password_store: PasswordStore, password: str
 ) -> None:
