@@ -15,8 +15,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pulumi_metal_reset import schedule
+from pulumi_metal_reset.connection import SecretValue, reveal
 from pulumi_metal_reset.delivery.errors import DeliveryError, DeliveryFailedError, PreflightError
-from pulumi_metal_reset.delivery.ledger import SecretLike, describe, reveal
+from pulumi_metal_reset.delivery.ledger import describe
 from pulumi_metal_reset.delivery.outcome import (
     Outcome,
     Settlement,
@@ -74,7 +75,7 @@ def check_sink(
 
 def rotate(
     *,
-    reset: Callable[[], SecretLike | str],
+    reset: Callable[[], SecretValue | str],
     target: Mapping[str, Any] | None,
     resource_id: str,
     reason: str | None,
