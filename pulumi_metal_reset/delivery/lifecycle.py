@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pulumi_metal_reset import schedule
@@ -106,7 +105,7 @@ def rotate(
         "history": history,
     }
     if target is None:
-        return replace(after_rotation(**common, description=None), rotated_at=at)
+        return after_rotation(**common, description=None)
     failure: tuple[int, str] | None = None
     delivered_at = None
     description = "the secret store"
@@ -121,10 +120,9 @@ def rotate(
         failure = (err.attempts, err.cause)
     except Exception as err:  # after the DELETE, anything beats losing the password
         failure = (1, f"an unexpected {type(err).__name__}")
-    settled = after_rotation(
+    return after_rotation(
         **common, description=description, delivered_at=delivered_at, failure=failure
     )
-    return replace(settled, rotated_at=at)
 
 
 def redeliver(

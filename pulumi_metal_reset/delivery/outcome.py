@@ -71,7 +71,7 @@ class Settlement:
     """May hold the password (`new_password`), so no repr shows it."""
     warning: str | None = None
     rotated_at: str | None = None
-    """When the DELETE returned (RFC 3339), for the provider's `rotated_at`; set by `rotate`."""
+    """When the DELETE returned (RFC 3339), for the provider's `rotated_at`; set after one."""
 
 
 def stored_password(password: str, *, store_password: bool, delivered: bool) -> str | None:
@@ -131,7 +131,7 @@ def after_rotation(
     delivered_at: str | None = None,
     failure: tuple[int, str] | None = None,
 ) -> Settlement:
-    """The outputs after a DELETE returned `password`.
+    """The outputs after a DELETE returned `password` at `at`.
 
     `description` is where it was to go (None without `deliver_to`); `failure` is
     `(attempts, cause)` when every attempt failed, else `delivered_at` says when it arrived.
@@ -156,15 +156,16 @@ def after_rotation(
         "rotation_history": record_rotation(history, entry),
     }
     if description is None:
-        return Settlement(Outcome.STATE_HOLDS, outputs)
+        return Settlement(Outcome.STATE_HOLDS, outputs, rotated_at=at)
     if failure is None:
-        return Settlement(Outcome.SINK_HOLDS, outputs)
+        return Settlement(Outcome.SINK_HOLDS, outputs, rotated_at=at)
     attempts, cause = failure
     outputs["delivery_pending"] = _pending(description, at)
     return Settlement(
         Outcome.STATE_HOLDS,
         outputs,
         kept_in_state(description, attempts, cause, store_password=store_password),
+        rotated_at=at,
     )
 
 

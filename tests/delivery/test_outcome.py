@@ -110,6 +110,15 @@ def test_a_failed_delivery_keeps_the_password_in_state_and_says_so(store: bool) 
     assert ("removes it from state" in warning) is (not store)
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"description": None}, {"failure": (3, "exit status 1"), "delivered_at": None}],
+    ids=["delivered", "no-target", "failed"],
+)
+def test_every_settlement_after_a_rotation_says_when_it_rotated(overrides: dict[str, Any]) -> None:
+    assert _rotation(**overrides).rotated_at == AT
+
+
 def test_the_settlement_repr_never_shows_the_password() -> None:
     settled = _rotation(store_password=True, failure=(1, "x"))
     assert PASSWORD not in repr(settled)
