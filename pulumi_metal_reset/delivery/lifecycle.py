@@ -24,6 +24,7 @@ from pulumi_metal_reset.delivery.outcome import (
     after_rotation,
     not_started,
     redelivery_failed,
+    times,
 )
 
 if TYPE_CHECKING:
@@ -154,9 +155,10 @@ def redeliver(
     except PreflightError as err:
         message = redelivery_failed(description, err.problem, err.remedy)
     except DeliveryFailedError as err:
-        times = "once" if err.attempts == 1 else f"{err.attempts} times"
         message = redelivery_failed(
-            description, f"failed {times}: {err.cause}", "fix the secret store or deliver_to"
+            description,
+            f"failed {times(err.attempts)}: {err.cause}",
+            "fix the secret store or deliver_to",
         )
     if message is not None:
         raise DeliveryError(message, Outcome.STATE_HOLDS)

@@ -41,6 +41,7 @@ __all__ = [
     "redelivery_failed",
     "redelivery_reason",
     "stored_password",
+    "times",
 ]
 
 #: The outputs this module computes; every other output belongs to the provider.
@@ -79,7 +80,8 @@ def stored_password(password: str, *, store_password: bool, delivered: bool) -> 
     return None if delivered and not store_password else password
 
 
-def _times(attempts: int) -> str:
+def times(attempts: int) -> str:
+    """How often something was tried, as a sentence says it: "once", "3 times"."""
     return "once" if attempts == 1 else f"{attempts} times"
 
 
@@ -96,7 +98,7 @@ def kept_in_state(description: str, attempts: int, cause: str, *, store_password
     then = "" if store_password else " and then removes it from state"
     return (
         f"The password was rotated but delivering it to {description} failed "
-        f"{_times(attempts)} ({cause.rstrip('.')}); it is kept in this stack's state as the "
+        f"{times(attempts)} ({cause.rstrip('.')}); it is kept in this stack's state as the "
         f"secret output new_password, and the next `pulumi up` delivers it again{then}."
     )
 

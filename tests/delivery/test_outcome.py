@@ -20,6 +20,7 @@ from pulumi_metal_reset.delivery.outcome import (
     redelivery_failed,
     redelivery_reason,
     stored_password,
+    times,
 )
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL as UNKNOWN
 
@@ -150,6 +151,14 @@ def test_stored_password_is_dropped_only_when_delivered_and_opted_out() -> None:
     assert stored_password("p", store_password=False, delivered=False) == "p"
     assert stored_password("p", store_password=True, delivered=True) == "p"
     assert stored_password("p", store_password=True, delivered=False) == "p"
+
+
+def test_times_is_the_count_every_delivery_sentence_uses() -> None:
+    from pulumi_metal_reset.delivery.errors import DeliveryFailedError
+
+    assert [times(n) for n in (1, 2, 3)] == ["once", "2 times", "3 times"]
+    assert "failed once: " in str(DeliveryFailedError(WHERE, 1, "exit status 1"))
+    assert "failed 3 times (" in kept_in_state(WHERE, 3, "exit status 1", store_password=True)
 
 
 def test_a_redelivery_marks_the_rotation_delivered_and_drops_the_password() -> None:
