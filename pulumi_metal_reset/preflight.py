@@ -20,10 +20,8 @@ from pulumi_metal_reset.settings import connection_for, token_for
 from pulumi_metal_reset.state import CheckedInputs
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL, is_unknown
 
-__all__ = ["COMPARED", "credential_for", "settings_problem"]
+__all__ = ["credential_for", "settings_problem"]
 
-#: The checked inputs a rotation decision compares; any of them unknown is a possible change.
-COMPARED: Final = ("email", "rotation_triggers", "rotate_every", "rotation_slot", "credential_id")
 #: Stand-in for a token input that is still unknown in a preview: it will win over config and
 #: environment at `up`, so those are not judged, and its own value is checked once known.
 _PENDING_TOKEN: Final = "pending-token"  # noqa: S105 (a placeholder)
@@ -64,7 +62,7 @@ def settings_problem(
     if failed & {"auth_token", "api_url"}:
         return None  # their own failure says what is wrong; config behind them is overridden
     if old is not None:
-        if failed or any(is_unknown(values.get(key)) for key in COMPARED):
+        if failed or any(is_unknown(values.get(key)) for key in rotation.COMPARED):
             return None
         if not rotation.plan_rotation(old, CheckedInputs.from_wire(values)).calls_api:
             return None
