@@ -3,8 +3,8 @@
 Two questions, both answered from the checked inputs, the provider config and the environment:
 which API token the resource uses (as `credential_id`), and whether the settings a coming call
 needs are usable, with the very sentence `up` would fail with. Both resolve settings through
-`settings.connection_for` only, so precedence and validation live in one place. No Pulumi, no
-HTTP: nothing here opens a connection.
+`settings.token_for` and `settings.connection_for` only, so precedence and validation live in
+one place. No Pulumi, no HTTP: nothing here opens a connection.
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ from pulumi_metal_reset import rotation
 from pulumi_metal_reset.credentials import credential_id
 from pulumi_metal_reset.endpoint import DEFAULT_API_URL
 from pulumi_metal_reset.errors import ConfigurationError
-from pulumi_metal_reset.settings import connection_for
+from pulumi_metal_reset.settings import connection_for, token_for
 from pulumi_metal_reset.state import CheckedInputs
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL, is_unknown
 
-__all__ = ["COMPARED", "credential_for", "settings_problem"]
+__all__ = ["credential_for", "settings_problem"]
 
-#: The checked inputs a rotation decision compares; any of them unknown is a possible change.
-COMPARED: Final = ("email", "rotation_triggers", "rotate_every", "rotation_slot", "credential_id")
-#: Where the API token is set besides the `auth_token` input (settings.py resolves them).
-_TOKEN_CONFIG: Final = "equinix:authToken"  # noqa: S105 (a config key)
-_TOKEN_ENV: Final = "METAL_AUTH_TOKEN"  # noqa: S105 (a variable name)
 #: Stand-in for a token input that is still unknown in a preview: it will win over config and
 #: environment at `up`, so those are not judged, and its own value is checked once known.
 _PENDING_TOKEN: Final = "pending-token"  # noqa: S105 (a placeholder)
@@ -43,15 +38,11 @@ def credential_for(
     if is_unknown(token):
         return UNKNOWN_SENTINEL
     try:
-        # Only the token's places are given, so no other setting is judged here.
-        found = connection_for(
-            {"auth_token": token, "api_url": DEFAULT_API_URL},
-            {_TOKEN_CONFIG: config.get(_TOKEN_CONFIG)},
-            {_TOKEN_ENV: environ.get(_TOKEN_ENV)},
-        )
+        # Only the token is resolved, so no other setting is judged here.
+        found, _source = token_for(values, config, environ)
     except ConfigurationError:
         return None
-    return credential_id(found.token.get_secret_value())
+    return credential_id(found.get_secret_value())
 
 
 def settings_problem(
@@ -71,7 +62,7 @@ def settings_problem(
     if failed & {"auth_token", "api_url"}:
         return None  # their own failure says what is wrong; config behind them is overridden
     if old is not None:
-        if failed or any(is_unknown(values.get(key)) for key in COMPARED):
+        if failed or any(is_unknown(values.get(key)) for key in rotation.COMPARED):
             return None
         if not rotation.plan_rotation(old, CheckedInputs.from_wire(values)).calls_api:
             return None

@@ -208,7 +208,7 @@ class PasswordResetTokenProvider(ResourceProvider):
         count and the recorded password carry over.
         """
         news = _marked(news)
-        if any(is_unknown(news.get(key)) for key in (*preflight.COMPARED, *DELIVERY_INPUT_NAMES)):
+        if any(is_unknown(news.get(key)) for key in (*rotation.COMPARED, *DELIVERY_INPUT_NAMES)):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         plan = rotation.plan_rotation(Outputs.from_wire(olds), CheckedInputs.from_wire(news))
         # A password waiting in state for its sink is a change although no input changed.

@@ -20,7 +20,7 @@ from pulumi_metal_reset.errors import MetalApiError, MetalResetError, RotationAf
 from pulumi_metal_reset.state import Outputs
 
 if TYPE_CHECKING:
-    from pulumi_metal_reset.delivery.ledger import SecretLike
+    from pulumi_metal_reset.connection import SecretValue
 
 __all__ = [
     "Turn",
@@ -69,7 +69,7 @@ def check_sink(target: Mapping[str, Any] | None) -> None:
     preflight(target)
 
 
-def rotated(reset: Callable[[], SecretLike], outs: Outputs, turn: Turn) -> Outputs:
+def rotated(reset: Callable[[], SecretValue], outs: Outputs, turn: Turn) -> Outputs:
     """Preflight, DELETE, deliver. Raises only before the password changed (the preflight, or
     the DELETE's own error, ambiguous or not); every outcome after the DELETE is returned."""
     from pulumi_metal_reset.delivery import lifecycle
@@ -97,7 +97,7 @@ def rotated(reset: Callable[[], SecretLike], outs: Outputs, turn: Turn) -> Outpu
     )
 
 
-def rotated_after_mail(reset: Callable[[], SecretLike], outs: Outputs, turn: Turn) -> Outputs:
+def rotated_after_mail(reset: Callable[[], SecretValue], outs: Outputs, turn: Turn) -> Outputs:
     """Rotate right after a POST succeeded; a failure cannot leave half a change recorded.
 
     A sink that broke since its preflight (run before the POST) is reported as it is: its

@@ -8,12 +8,16 @@ reason as a changed input (`~rotation_triggers` or `~rotation_slot`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from pulumi_metal_reset import schedule
 from pulumi_metal_reset.state import Recorded
 
-__all__ = ["RotationPlan", "Slot", "derive_slot", "plan_rotation", "reanchor_note"]
+__all__ = ["COMPARED", "RotationPlan", "Slot", "derive_slot", "plan_rotation", "reanchor_note"]
+
+#: The checked inputs `plan_rotation` compares, besides the delivery inputs
+#: (`state.DELIVERY_INPUT_NAMES`); any of them unknown is a possible change.
+COMPARED: Final = ("email", "rotation_triggers", "rotate_every", "rotation_slot", "credential_id")
 
 
 @dataclass(frozen=True)

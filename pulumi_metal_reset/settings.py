@@ -23,7 +23,7 @@ from pulumi_metal_reset import endpoint
 from pulumi_metal_reset.connection import Connection, Secret, reveal
 from pulumi_metal_reset.errors import ConfigurationError
 
-__all__ = ["CONFIG_KEYS", "ENV_KEYS", "Connection", "connection_for", "hide_tokens"]
+__all__ = ["CONFIG_KEYS", "ENV_KEYS", "Connection", "connection_for", "hide_tokens", "token_for"]
 
 T = TypeVar("T")
 
@@ -131,6 +131,24 @@ def _token(value: Any, source: str) -> Secret:
     return Secret(text)
 
 
+def token_for(
+    inputs: Mapping[str, Any], config: Mapping[str, Any], environ: Mapping[str, Any]
+) -> tuple[Secret, str]:
+    """The API token a call would use, validated, and the phrase naming where it came from.
+
+    Input, then stack config, then environment, as `connection_for` resolves it; no other
+    setting is read, so a caller that needs only the token is never failed by another one.
+    Raises ConfigurationError with one sentence when no token is set or the one set is unusable.
+    """
+    found = _winner(
+        inputs, config, environ, ("auth_token", "equinix:authToken", "METAL_AUTH_TOKEN")
+    )
+    if found is None:
+        raise ConfigurationError(MISSING_CREDENTIAL)
+    value, source = found
+    return _token(value, source), source
+
+
 def connection_for(
     inputs: Mapping[str, Any], config: Mapping[str, Any], environ: Mapping[str, Any]
 ) -> Connection:
@@ -144,16 +162,12 @@ def connection_for(
     api_url, api_url_source = endpoint.DEFAULT_API_URL, "the default endpoint"
     if url is not None:
         api_url, api_url_source = _url(str(url[0]), url[1]), url[1]
-    token = _winner(
-        inputs, config, environ, ("auth_token", "equinix:authToken", "METAL_AUTH_TOKEN")
-    )
-    if token is None:
-        raise ConfigurationError(MISSING_CREDENTIAL)
+    token, token_source = token_for(inputs, config, environ)
     return Connection(
         api_url=api_url,
         api_url_source=api_url_source,
-        token=_token(token[0], token[1]),
-        token_source=token[1],
+        token=token,
+        token_source=token_source,
         timeout=_number(
             _TIMEOUT,
             _winner({}, config, environ, (None, "equinix:requestTimeout", "EQUINIX_API_TIMEOUT")),

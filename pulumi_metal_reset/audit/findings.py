@@ -156,22 +156,16 @@ def _never_rotated(token: TokenState, settings: Settings) -> str | None:
     )
 
 
-def _unset(value: Value) -> bool | None:
-    """True when unset or empty, False when set, None when the export cannot tell."""
-    if not value.present:
-        return True
-    if not value.known:
-        return None
-    return not value.value
-
-
 def _no_rotation(token: TokenState) -> str | None:
-    if _unset(token.rotate_every) and _unset(token.rotation_triggers):
-        return (
-            "It has neither rotate_every nor rotation_triggers, so nothing ever rotates the "
-            f'password; add rotate_every (for example "30d") or a rotation trigger and {_UP}.'
-        )
-    return None
+    every, triggers = token.rotate_every, token.rotation_triggers
+    if not (every.known and triggers.known):
+        return None  # the export cannot tell (an absent field is known, its value None)
+    if not rules.never_rotates(every.value, triggers.value):
+        return None
+    return (
+        "It has neither rotate_every nor rotation_triggers, so nothing ever rotates the "
+        f'password; add rotate_every (for example "30d") or a rotation trigger and {_UP}.'
+    )
 
 
 def _period_too_long(token: TokenState, settings: Settings) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pulumi_metal_reset.delivery.outcome import times
 from pulumi_metal_reset.errors import MetalResetError
 
 if TYPE_CHECKING:
@@ -47,9 +48,9 @@ class DeliveryFailedError(DeliveryError):
     """
 
     def __init__(self, description: str, attempts: int, cause: str) -> None:
-        times = "once" if attempts == 1 else f"{attempts} times"
         super().__init__(
-            f"Delivering the password to {description} failed {times}: {cause.rstrip('.')}."
+            f"Delivering the password to {description} failed {times(attempts)}: "
+            f"{cause.rstrip('.')}."
         )
         self.description = description
         self.attempts = attempts

@@ -22,7 +22,9 @@ import hashlib
 import hmac
 import shlex
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from pulumi_metal_reset.connection import SecretValue, reveal
 
 if TYPE_CHECKING:
     from pulumi_metal_reset.delivery.models import CommandTarget, FileTarget
@@ -30,31 +32,19 @@ if TYPE_CHECKING:
 __all__ = [
     "FINGERPRINT_CONTEXT",
     "HISTORY_LIMIT",
-    "SecretLike",
     "describe",
     "entries",
     "fingerprint",
     "history_entry",
     "mark_delivered",
     "record_rotation",
-    "reveal",
 ]
 
 FINGERPRINT_CONTEXT = "pulumi-metal-reset/password-fingerprint/v1/"
 HISTORY_LIMIT = 20
 
 
-class SecretLike(Protocol):
-    """A pydantic SecretStr, or anything else that hides its value until asked."""
-
-    def get_secret_value(self) -> str: ...
-
-
-def reveal(password: str | SecretLike) -> str:
-    return password if isinstance(password, str) else password.get_secret_value()
-
-
-def fingerprint(password: str | SecretLike, resource_id: str) -> str:
+def fingerprint(password: str | SecretValue, resource_id: str) -> str:
     """`fp-` and 16 hex digits of HMAC-SHA256(context + resource id, password)."""
     key = (FINGERPRINT_CONTEXT + resource_id).encode("utf-8")
     digest = hmac.new(key, reveal(password).encode("utf-8"), hashlib.sha256).hexdigest()

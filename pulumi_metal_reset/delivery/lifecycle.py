@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pulumi_metal_reset import schedule
+from pulumi_metal_reset.connection import SecretValue, reveal
 from pulumi_metal_reset.delivery.errors import DeliveryError, DeliveryFailedError, PreflightError
-from pulumi_metal_reset.delivery.ledger import SecretLike, describe, reveal
+from pulumi_metal_reset.delivery.ledger import describe
 from pulumi_metal_reset.delivery.outcome import (
     Outcome,
     Settlement,
@@ -24,6 +24,7 @@ from pulumi_metal_reset.delivery.outcome import (
     after_rotation,
     not_started,
     redelivery_failed,
+    times,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def check_sink(
 
 def rotate(
     *,
-    reset: Callable[[], SecretLike | str],
+    reset: Callable[[], SecretValue | str],
     target: Mapping[str, Any] | None,
     resource_id: str,
     reason: str | None,
@@ -105,7 +106,7 @@ def rotate(
         "history": history,
     }
     if target is None:
-        return replace(after_rotation(**common, description=None), rotated_at=at)
+        return after_rotation(**common, description=None)
     failure: tuple[int, str] | None = None
     delivered_at = None
     description = "the secret store"
@@ -120,10 +121,9 @@ def rotate(
         failure = (err.attempts, err.cause)
     except Exception as err:  # after the DELETE, anything beats losing the password
         failure = (1, f"an unexpected {type(err).__name__}")
-    settled = after_rotation(
+    return after_rotation(
         **common, description=description, delivered_at=delivered_at, failure=failure
     )
-    return replace(settled, rotated_at=at)
 
 
 def redeliver(
@@ -155,9 +155,10 @@ def redeliver(
     except PreflightError as err:
         message = redelivery_failed(description, err.problem, err.remedy)
     except DeliveryFailedError as err:
-        times = "once" if err.attempts == 1 else f"{err.attempts} times"
         message = redelivery_failed(
-            description, f"failed {times}: {err.cause}", "fix the secret store or deliver_to"
+            description,
+            f"failed {times(err.attempts)}: {err.cause}",
+            "fix the secret store or deliver_to",
         )
     if message is not None:
         raise DeliveryError(message, Outcome.STATE_HOLDS)

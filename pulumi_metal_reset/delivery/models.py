@@ -35,7 +35,6 @@ from pulumi_metal_reset.unknowns import is_unknown
 __all__ = [
     "DEFAULT_FILE_MODE",
     "DEFAULT_TIMEOUT",
-    "FIELDS",
     "MAX_TIMEOUT",
     "CommandTarget",
     "Failure",
@@ -47,8 +46,6 @@ __all__ = [
     "validate_delivery_inputs",
     "validate_target",
 ]
-
-FIELDS = ("deliver_to", "store_password")
 
 #: The input every target failure concerns; `inputs.Failure` never names it as the property
 #: (see the module docstring), so its reason starts with the path, as for rotation_triggers.

@@ -41,6 +41,7 @@ __all__ = [
     "redelivery_failed",
     "redelivery_reason",
     "stored_password",
+    "times",
 ]
 
 #: The outputs this module computes; every other output belongs to the provider.
@@ -71,7 +72,7 @@ class Settlement:
     """May hold the password (`new_password`), so no repr shows it."""
     warning: str | None = None
     rotated_at: str | None = None
-    """When the DELETE returned (RFC 3339), for the provider's `rotated_at`; set by `rotate`."""
+    """When the DELETE returned (RFC 3339), for the provider's `rotated_at`; set after one."""
 
 
 def stored_password(password: str, *, store_password: bool, delivered: bool) -> str | None:
@@ -79,7 +80,8 @@ def stored_password(password: str, *, store_password: bool, delivered: bool) -> 
     return None if delivered and not store_password else password
 
 
-def _times(attempts: int) -> str:
+def times(attempts: int) -> str:
+    """How often something was tried, as a sentence says it: "once", "3 times"."""
     return "once" if attempts == 1 else f"{attempts} times"
 
 
@@ -96,7 +98,7 @@ def kept_in_state(description: str, attempts: int, cause: str, *, store_password
     then = "" if store_password else " and then removes it from state"
     return (
         f"The password was rotated but delivering it to {description} failed "
-        f"{_times(attempts)} ({cause.rstrip('.')}); it is kept in this stack's state as the "
+        f"{times(attempts)} ({cause.rstrip('.')}); it is kept in this stack's state as the "
         f"secret output new_password, and the next `pulumi up` delivers it again{then}."
     )
 
@@ -131,7 +133,7 @@ def after_rotation(
     delivered_at: str | None = None,
     failure: tuple[int, str] | None = None,
 ) -> Settlement:
-    """The outputs after a DELETE returned `password`.
+    """The outputs after a DELETE returned `password` at `at`.
 
     `description` is where it was to go (None without `deliver_to`); `failure` is
     `(attempts, cause)` when every attempt failed, else `delivered_at` says when it arrived.
@@ -156,15 +158,16 @@ def after_rotation(
         "rotation_history": record_rotation(history, entry),
     }
     if description is None:
-        return Settlement(Outcome.STATE_HOLDS, outputs)
+        return Settlement(Outcome.STATE_HOLDS, outputs, rotated_at=at)
     if failure is None:
-        return Settlement(Outcome.SINK_HOLDS, outputs)
+        return Settlement(Outcome.SINK_HOLDS, outputs, rotated_at=at)
     attempts, cause = failure
     outputs["delivery_pending"] = _pending(description, at)
     return Settlement(
         Outcome.STATE_HOLDS,
         outputs,
         kept_in_state(description, attempts, cause, store_password=store_password),
+        rotated_at=at,
     )
 
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from pulumi_metal_reset.connection import SecretValue, reveal
 from pulumi_metal_reset.delivery.errors import DeliveryFailedError, PreflightError
-from pulumi_metal_reset.delivery.ledger import SecretLike, describe, reveal
+from pulumi_metal_reset.delivery.ledger import describe
 from pulumi_metal_reset.delivery.models import CommandTarget, FileTarget
 from pulumi_metal_reset.delivery.scrub import one_line, scrub
 
@@ -308,7 +309,7 @@ def _write(target: FileTarget, data: bytes) -> None:
 
 def deliver(
     target: CommandTarget | FileTarget,
-    password: str | SecretLike,
+    password: str | SecretValue,
     *,
     hide: Sequence[str] = (),
     retry: RetryPolicy = RetryPolicy(),  # frozen: one shared default is safe

@@ -32,7 +32,6 @@ from pulumi_metal_reset.emulator.faults import FaultConfig, Faults
 from pulumi_metal_reset.emulator.handler import EmulatorHandler
 from pulumi_metal_reset.emulator.journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
 from pulumi_metal_reset.emulator.metal_api import MetalApi
-from pulumi_metal_reset.emulator.wire import redacted_path
 from pulumi_metal_reset.endpoint import METAL_PATH, is_loopback_host
 
 __all__ = ["Emulator", "EmulatorHTTPServer", "PortInUseError", "bind_failure"]
@@ -83,13 +82,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.metal_api = MetalApi(accounts, faults, journal)
         self.control_api = ControlApi(faults, journal)
-        self._redact = accounts.redact
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, functools.partial(EmulatorHandler, backend=self))
 
     def redact_path(self, path: str) -> str:
-        return redacted_path(path, self._redact)
+        return self.metal_api.redact_path(path)
 
     def server_bind(self) -> None:
         """Skip `HTTPServer.server_bind`'s reverse DNS lookup (`getfqdn`): it can take seconds."""
@@ -216,8 +214,7 @@ class Emulator:
     @property
     def root_url(self) -> str:
         """`http://host:port`, without Metal's path: where the control API lives."""
-        host = self.host
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return f"http://{_address_text(self.host, self.port)}"
 
     @property
     def url(self) -> str:

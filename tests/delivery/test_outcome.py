@@ -20,6 +20,7 @@ from pulumi_metal_reset.delivery.outcome import (
     redelivery_failed,
     redelivery_reason,
     stored_password,
+    times,
 )
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL as UNKNOWN
 
@@ -110,6 +111,15 @@ def test_a_failed_delivery_keeps_the_password_in_state_and_says_so(store: bool) 
     assert ("removes it from state" in warning) is (not store)
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"description": None}, {"failure": (3, "exit status 1"), "delivered_at": None}],
+    ids=["delivered", "no-target", "failed"],
+)
+def test_every_settlement_after_a_rotation_says_when_it_rotated(overrides: dict[str, Any]) -> None:
+    assert _rotation(**overrides).rotated_at == AT
+
+
 def test_the_settlement_repr_never_shows_the_password() -> None:
     settled = _rotation(store_password=True, failure=(1, "x"))
     assert PASSWORD not in repr(settled)
@@ -141,6 +151,14 @@ def test_stored_password_is_dropped_only_when_delivered_and_opted_out() -> None:
     assert stored_password("p", store_password=False, delivered=False) == "p"
     assert stored_password("p", store_password=True, delivered=True) == "p"
     assert stored_password("p", store_password=True, delivered=False) == "p"
+
+
+def test_times_is_the_count_every_delivery_sentence_uses() -> None:
+    from pulumi_metal_reset.delivery.errors import DeliveryFailedError
+
+    assert [times(n) for n in (1, 2, 3)] == ["once", "2 times", "3 times"]
+    assert "failed once: " in str(DeliveryFailedError(WHERE, 1, "exit status 1"))
+    assert "failed 3 times (" in kept_in_state(WHERE, 3, "exit status 1", store_password=True)
 
 
 def test_a_redelivery_marks_the_rotation_delivered_and_drops_the_password() -> None:

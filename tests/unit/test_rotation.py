@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pulumi_metal_reset import schedule
-from pulumi_metal_reset.rotation import derive_slot, plan_rotation, reanchor_note
-from pulumi_metal_reset.state import CheckedInputs, Outputs
+from pulumi_metal_reset.rotation import COMPARED, derive_slot, plan_rotation, reanchor_note
+from pulumi_metal_reset.state import DELIVERY_INPUT_NAMES, CheckedInputs, Outputs, Recorded
 
 T0 = 1_780_000_000
 DAY = 86400
@@ -40,6 +41,28 @@ def test_nothing_changed() -> None:
         False,
         False,
     )
+
+
+def test_compared_names_what_the_decision_reads_besides_the_delivery_inputs() -> None:
+    """`diff` and `check` treat an unknown COMPARED or delivery input as a possible change."""
+    recorded = {name for name, member in vars(Recorded).items() if isinstance(member, property)}
+    assert set(COMPARED) | set(DELIVERY_INPUT_NAMES) == recorded
+    assert not set(COMPARED) & set(DELIVERY_INPUT_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("email", "other@example.com"),
+        ("rotation_triggers", {"ticket": "SEC-2"}),
+        ("rotate_every", 7 * DAY),
+        ("rotation_slot", T0 + P30D),
+        ("credential_id", "cred-fedcba9876543210"),
+    ],
+)
+def test_a_change_to_any_compared_input_is_a_change(name: str, value: Any) -> None:
+    assert name in COMPARED
+    assert plan_rotation(_state(), _state(**{name: value})).changes
 
 
 def test_changed_email_mails_in_place_without_rotating() -> None:

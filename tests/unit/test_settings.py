@@ -8,7 +8,7 @@ import pytest
 
 from pulumi_metal_reset.endpoint import DEFAULT_API_URL
 from pulumi_metal_reset.errors import ConfigurationError
-from pulumi_metal_reset.settings import MISSING_CREDENTIAL, connection_for
+from pulumi_metal_reset.settings import MISSING_CREDENTIAL, connection_for, token_for
 
 TOKEN = "tok-SECRET-abc123"
 WITH_TOKEN = {"equinix:authToken": TOKEN}
@@ -156,6 +156,39 @@ def test_an_empty_token_counts_as_unset() -> None:
 def test_token_is_trimmed_of_surrounding_whitespace() -> None:
     conn = connection_for({}, {}, {"METAL_AUTH_TOKEN": f"  {TOKEN}\n"})
     assert conn.token.get_secret_value() == TOKEN
+
+
+@pytest.mark.parametrize(
+    ("inputs", "config", "environ"),
+    [
+        ({"auth_token": TOKEN}, {"equinix:authToken": "cfg"}, {"METAL_AUTH_TOKEN": "env"}),
+        ({"auth_token": ""}, {"equinix:authToken": TOKEN}, {"METAL_AUTH_TOKEN": "env"}),
+        ({}, {"equinix:authToken": ""}, {"METAL_AUTH_TOKEN": f" {TOKEN} "}),
+    ],
+)
+def test_token_for_resolves_the_token_connection_for_uses(
+    inputs: dict[str, Any], config: dict[str, Any], environ: dict[str, Any]
+) -> None:
+    token, source = token_for(inputs, config, environ)
+    conn = connection_for(inputs, config, environ)
+    assert (token, source) == (conn.token, conn.token_source)
+    assert token.get_secret_value() == TOKEN
+
+
+def test_token_for_judges_no_other_setting() -> None:
+    """A broken endpoint or number fails connection_for, never the token alone."""
+    config = WITH_TOKEN | {"equinix:endpoint": "http://metal.internal", "equinix:maxRetries": "x"}
+    assert token_for({}, config, {})[0].get_secret_value() == TOKEN
+    with pytest.raises(ConfigurationError):
+        connection_for({}, config, {})
+
+
+def test_token_for_fails_with_the_same_sentences() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        token_for({}, {}, {})
+    assert str(caught.value) == MISSING_CREDENTIAL
+    with pytest.raises(ConfigurationError, match="the resource input auth_token contains spaces"):
+        token_for({"auth_token": "tok SECRET"}, WITH_TOKEN, {})
 
 
 @pytest.mark.parametrize(
