@@ -33,18 +33,29 @@ WITHHELD = "test-engine:withheld"
 PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 
 
-def _value(value: Any, show_secrets: bool) -> Any:
-    """``SerializePropertyValue``: secrets as a signature object, nulls kept, rest as is."""
+def serialize_value(value: Any, show_secrets: bool) -> Any:
+    """``SerializePropertyValue``: secrets as a signature object, nulls kept, rest as is.
+    ``show_secrets`` writes a secret's ``"plaintext"`` (``--show-secrets``; plan files always)."""
     if is_secret(value):
         if show_secrets:
-            inner = json.dumps(_value(value.get("value"), True), separators=(",", ":"))
+            inner = json.dumps(serialize_value(value.get("value"), True), separators=(",", ":"))
             return {SIG_KEY: SECRET_SIG, "plaintext": inner}
         return {SIG_KEY: SECRET_SIG, "ciphertext": WITHHELD}
     if isinstance(value, dict):
-        return {k: _value(v, show_secrets) for k, v in sorted(value.items())}
+        return {k: serialize_value(v, show_secrets) for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [_value(v, show_secrets) for v in value]
+        return [serialize_value(v, show_secrets) for v in value]
     return value
+
+
+def manifest() -> dict[str, str]:
+    """``apitype.ManifestV1`` for files the test engine writes (exports and plans): now, and
+    the test engine's name as the version with its SHA-256 as ``magic``."""
+    return {
+        "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "magic": hashlib.sha256(ENGINE_VERSION.encode()).hexdigest(),
+        "version": ENGINE_VERSION,
+    }
 
 
 def _resource(res: ResourceState, provider_ref: str, show_secrets: bool) -> dict[str, Any]:
@@ -57,9 +68,9 @@ def _resource(res: ResourceState, provider_ref: str, show_secrets: bool) -> dict
     out.update({k: v for k, v in optional.items() if v})
     out["type"] = res.type
     if res.inputs:
-        out["inputs"] = _value(res.inputs, show_secrets)
+        out["inputs"] = serialize_value(res.inputs, show_secrets)
     if res.outputs:
-        out["outputs"] = _value(res.outputs, show_secrets)
+        out["outputs"] = serialize_value(res.outputs, show_secrets)
     rest: dict[str, Any] = {
         "parent": res.parent,
         "protect": res.protect,
@@ -99,14 +110,8 @@ def export_deployment(state: StackState, *, show_secrets: bool = False) -> dict[
         )
     for entry in resources:
         if entry.get("type") == ROOT_STACK_TYPE and state.outputs:
-            entry["outputs"] = _value(state.outputs, show_secrets)
-    deployment: dict[str, Any] = {
-        "manifest": {
-            "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "magic": hashlib.sha256(ENGINE_VERSION.encode()).hexdigest(),
-            "version": ENGINE_VERSION,
-        },
-    }
+            entry["outputs"] = serialize_value(state.outputs, show_secrets)
+    deployment: dict[str, Any] = {"manifest": manifest()}
     if resources:
         deployment["resources"] = resources
     deployment["metadata"] = {}

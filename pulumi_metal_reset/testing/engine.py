@@ -43,7 +43,7 @@ from typing import Any
 
 from ._deletes import generate_deletes
 from ._deployment import Deployment, ResourceHook, RunOptions, StackHook
-from ._export import export_deployment
+from ._export import WITHHELD, export_deployment
 from ._plan import read_plan, write_plan
 from ._policy_run import Packs, PolicyPackConfig, attach_policies
 from ._program import run_program
@@ -289,7 +289,7 @@ class TestEngine:
 
     def _plan_config(self) -> dict[str, Any]:
         return {
-            key: {"secure": "test-engine:withheld"} if key in self.secret_keys else value
+            key: {"secure": WITHHELD} if key in self.secret_keys else value
             for key, value in sorted(self.config.items())
         }
 
