@@ -12,12 +12,10 @@ and no inputs and no state.
 from __future__ import annotations
 
 from ._deployment import Deployment
-from ._paths import process_ignore_changes
-from ._propdiff import changed_keys
-from ._provider import DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN, ProviderError
+from ._provider import DIFF_SOME, ProviderError
 from ._records import Step
 from ._state import ResourceState
-from ._steps import mark_secret_outputs
+from ._steps import diff_resource, mark_secret_outputs
 from ._wire import to_display
 
 
@@ -43,20 +41,15 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
         new.inputs = read.inputs
     try:
         # diffResource with the refreshed state as "old" and the old inputs as "new".
-        answer = d.provider.diff(new, old.inputs, old.ignore_changes)
+        answer = diff_resource(d.provider, new, old.inputs, old.ignore_changes)
     except ProviderError as exc:
         d.error(old.urn, str(exc))
         d.mark_failed()
         step.error, step.failed = str(exc), True
         return old, step
-    changes = answer.changes
     keys = list(answer.changed_keys)
-    if changes == DIFF_UNKNOWN:
-        ignored, _ = process_ignore_changes(old.inputs, new.inputs, old.ignore_changes)
-        keys = changed_keys(new.inputs, ignored)
-        changes = DIFF_SOME if keys else DIFF_NONE
     mark_secret_outputs(new)
-    step.op = "update" if changes == DIFF_SOME else "same"
+    step.op = "update" if answer.changes == DIFF_SOME else "same"
     step.diffs = sorted(keys)
     step.diff_marks = [f"~{k}" for k in sorted(keys)]
     step.new = new
