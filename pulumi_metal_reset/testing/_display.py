@@ -21,7 +21,8 @@ from ._diff_display import (
     print_old_new,
 )
 from ._propdiff import format_short_diff
-from ._records import ROOT_STACK_TYPE, Diagnostic, Step, urn_name, urn_type
+from ._records import Diagnostic, Step
+from ._urns import ROOT_STACK_TYPE, urn_name, urn_type
 
 HEADERS = {
     ("preview", True): "Previewing update",

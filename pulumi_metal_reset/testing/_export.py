@@ -24,13 +24,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from ._records import ROOT_STACK_TYPE
 from ._state import ResourceState, StackState
+from ._urns import DYNAMIC_PROVIDER_TYPE, ROOT_STACK_TYPE, default_provider_urn, root_stack_urn
 from ._wire import SECRET_SIG, SIG_KEY, is_secret
 
 ENGINE_VERSION = "pulumi-metal-reset-test-engine"
 WITHHELD = "test-engine:withheld"
-PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 
 
 def serialize_value(value: Any, show_secrets: bool) -> Any:
@@ -91,23 +90,24 @@ def _resource(res: ResourceState, provider_ref: str, show_secrets: bool) -> dict
 def export_deployment(state: StackState, *, show_secrets: bool = False) -> dict[str, Any]:
     """``{"version": 3, "deployment": {...}}`` for the stack's current state."""
     resources: list[dict[str, Any]] = []
-    prefix = f"urn:pulumi:{state.stack}::{state.project}"
-    stack_urn = f"{prefix}::{ROOT_STACK_TYPE}::{state.project}-{state.stack}"
-    provider_urn = f"{prefix}::{PROVIDER_TYPE}::default"
+    stack_urn = root_stack_urn(state.stack, state.project)
+    provider_urn = default_provider_urn(state.stack, state.project)
     provider_id = str(uuid.uuid5(uuid.NAMESPACE_URL, stack_urn))
     provider_ref = f"{provider_urn}::{provider_id}"
+    provider = {
+        "urn": provider_urn,
+        "custom": True,
+        "id": provider_id,
+        "type": DYNAMIC_PROVIDER_TYPE,
+    }
     needs_provider = any(r.custom for r in state.resources)
     for res in state.resources:
         resources.append(_resource(res, provider_ref, show_secrets))
         if needs_provider and res.type == ROOT_STACK_TYPE:
-            resources.append(
-                {"urn": provider_urn, "custom": True, "id": provider_id, "type": PROVIDER_TYPE}
-            )
+            resources.append(provider)
             needs_provider = False
     if needs_provider:  # no stack resource in state: the provider goes first
-        resources.insert(
-            0, {"urn": provider_urn, "custom": True, "id": provider_id, "type": PROVIDER_TYPE}
-        )
+        resources.insert(0, provider)
     for entry in resources:
         if entry.get("type") == ROOT_STACK_TYPE and state.outputs:
             entry["outputs"] = serialize_value(state.outputs, show_secrets)

@@ -19,6 +19,7 @@ import grpc
 from pulumi.runtime.proto import provider_pb2
 
 from ._state import ResourceState
+from ._urns import urn_name, urn_type
 from ._wire import PropertyMap, annotate_secrets, from_struct, make_secret, strip_secrets, to_struct
 from .provider_server import ProviderServer
 
@@ -220,8 +221,7 @@ class ProviderClient:
 
 
 def _name_type(urn: str) -> tuple[str, str]:
-    parts = urn.split("::")
-    return parts[-1], parts[2].rsplit("$", 1)[-1]
+    return urn_name(urn), urn_type(urn)
 
 
 def _against(old: ResourceState, news: PropertyMap, ignore_changes: list[str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from ._provider import DIFF_SOME, ProviderError
 from ._records import Step
 from ._state import ResourceState
 from ._steps import diff_resource, mark_secret_outputs
+from ._urns import urn_name
 from ._wire import to_display
 
 
@@ -87,7 +88,7 @@ def refresh_state(d: Deployment, *, as_steps: bool) -> list[ResourceState]:
 def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceState | None:
     """``ImportStep.Apply`` for ``pulumi import <type> <name> <id>``: the imported state, or None
     when it failed (its diagnostic recorded)."""
-    step = Step(urn, type_, urn.split("::")[-1], "import")
+    step = Step(urn, type_, urn_name(urn), "import")
     if urn in d.olds:
         step.error, step.failed = f"resource '{urn}' already exists", True
         d.error(urn, step.error)
