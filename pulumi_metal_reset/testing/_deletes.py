@@ -83,7 +83,7 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
     kept: list[ResourceState] = []
     deletes: list[tuple[ResourceState, bool]] = []
     for res in d.old_resources:
-        if not res.delete and (res.urn in d.registered or res.urn in d.operated):
+        if not res.delete and res.urn in d.registered:
             continue
         if allowed is not None and res.urn not in allowed:
             kept.append(res)  # untargeted: its old state is carried over

@@ -85,12 +85,11 @@ class Deployment:
         self.steps: list[Step] = []
         self.diagnostics: list[Diagnostic] = []
         self.logs: list[LogEntry] = []
-        #: New states of the resources registered this run, in registration order.
+        #: New states of the resources registered this run, in registration order (a failed
+        #: step keeps the old state): these are not deleted at the end.
         self.registered: dict[str, ResourceState] = {}
+        #: Every registration of this run by URN (the first, when a URN came twice).
         self.goals: dict[str, Goal] = {}
-        self.urns: set[str] = set()
-        #: URNs that got a step (same, update, replace, refresh...): not deleted at the end.
-        self.operated: set[str] = set()
         self.skipped_creates: set[str] = set()
         #: Old states replaced create-before-delete this run: deleted after the program.
         self.replaced: list[ResourceState] = []
@@ -256,7 +255,7 @@ class Deployment:
         targets = self.options.targets
         if targets is None:
             return True
-        missing = [t for t in sorted(targets) if t not in self.olds and t not in self.urns]
+        missing = [t for t in sorted(targets) if t not in self.olds and t not in self.goals]
         for target in missing:
             self._target_missing(target)
         return not missing

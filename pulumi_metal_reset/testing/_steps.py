@@ -40,10 +40,9 @@ def register(d: Deployment, goal: Goal) -> Registered:
     """Generate and apply the step(s) for one registration; StepFailed when it failed."""
     urn = d.make_urn(goal.parent, goal.type, goal.name)
     with d.lock:
-        if urn in d.urns:
+        if urn in d.goals:
             d.error(urn, f"Duplicate resource URN '{urn}'; try giving it a unique name")
             raise StepFailed(urn)
-        d.urns.add(urn)
         parent = d.goals.get(goal.parent)
         if parent is not None:  # inheritFromParent: protect and retainOnDelete
             if goal.protect is None:
@@ -335,7 +334,6 @@ def _finish(d: Deployment, urn: str, new: ResourceState, step: Step) -> Register
     step.new = new
     with d.lock:
         d.registered[urn] = new
-        d.operated.add(urn)
     d.add_step(step)
     return Registered(urn, new.id, new.outputs)
 
