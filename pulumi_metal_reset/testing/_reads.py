@@ -11,6 +11,8 @@ and no inputs and no state.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ._deployment import Deployment
 from ._provider import DIFF_SOME, ProviderError
 from ._records import Step
@@ -35,9 +37,7 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
     if not read.id:
         step.op, step.new = "delete", None
         return None, step
-    new = ResourceState.from_json(old.to_json())
-    new.id = read.id
-    new.outputs = read.outputs
+    new = replace(old, id=read.id, outputs=read.outputs)
     if read.inputs is not None:
         new.inputs = read.inputs
     try:

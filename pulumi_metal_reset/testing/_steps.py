@@ -188,7 +188,7 @@ def _generate_and_apply(
         _validate(d, urn, ["create"], new)
         return _apply_create(d, goal, urn, None, new, step, delete_first=False)
     if not targeted:  # an untargeted same: the old state, unchanged
-        kept = ResourceState.from_json(old.to_json())
+        kept = replace(old)
         step.op, step.new = "same", kept
         _validate(d, urn, ["same"], kept)
         return _finish(d, urn, kept, step)
