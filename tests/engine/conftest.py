@@ -17,10 +17,10 @@ import pytest
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.testing.engine import TestEngine
+from tests.counter_log import TOKEN, read_calls, read_mutations
 from tests.pulumi_versions import provider_error_tail
 
 PROGRAMS = Path(__file__).parent / "programs"
-TOKEN = "tok-1"
 
 
 @dataclass
@@ -43,17 +43,11 @@ class CounterProject:
 
     def calls(self) -> list[dict[str, Any]]:
         """Every call the provider received so far, in order."""
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        return read_calls(self.log)
 
     def mutations(self) -> list[tuple[str, str]]:
         """``(call, name)`` of the create/update/delete calls the provider received."""
-        return [
-            (c["call"], c["name"])
-            for c in self.calls()
-            if c["call"] in ("create", "update", "delete")
-        ]
+        return read_mutations(self.log)
 
     def state(self) -> dict[str, Any]:
         """The raw state file of stack ``dev``."""
