@@ -9,7 +9,6 @@ and the update plan as the engine applies them (pulumi/pulumi v3.259.0,
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from ._deployment import Deployment
 from ._plan import PlanViolation, ResourcePlan
@@ -17,19 +16,6 @@ from ._provider import ProviderError
 from ._records import Step
 from ._state import ResourceState
 from ._wire import to_display
-
-
-def state_step(d: Deployment, op: Any, res: ResourceState, *, old: ResourceState | None) -> Step:
-    """A Step for ``res`` (new state, or the deleted one)."""
-    return Step(
-        urn=res.urn,
-        type=res.type,
-        name=res.name,
-        op=op,
-        outputs=to_display(res.outputs),
-        old=old,
-        new=None if op == "delete" else res,
-    )
 
 
 def _delete_allowed(d: Deployment) -> set[str] | None:
@@ -83,7 +69,7 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
     kept: list[ResourceState] = []
     deletes: list[tuple[ResourceState, bool]] = []
     for res in d.old_resources:
-        if not res.delete and (res.urn in d.registered or res.urn in d.operated):
+        if not res.delete and res.urn in d.registered:
             continue
         if allowed is not None and res.urn not in allowed:
             kept.append(res)  # untargeted: its old state is carried over
@@ -131,7 +117,8 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
         if message is not None:
             blocked |= _dependencies_of(d, res)
         if not replacing:
-            step = state_step(d, "delete", res, old=res)
+            outputs = to_display(res.outputs)
+            step = Step(res.urn, res.type, res.name, "delete", outputs=outputs, old=res)
             step.error, step.failed = message, message is not None
             d.add_step(step)
         if message is not None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from ._plan import PlanDiff, PlanViolation, ResourcePlan, check_diff, constrained_to
 from ._provider import ProviderClient
-from ._records import ROOT_STACK_TYPE, Diagnostic, Goal, LogEntry, Step, urn_type
+from ._records import Diagnostic, Goal, LogEntry, Step
 from ._state import ResourceState
+from ._urns import ROOT_STACK_TYPE, make_urn, qualified_type, root_stack_urn, urn_type
 from ._wire import PropertyMap
 
 #: Called after a resource's Check (and the plan check), where the engine calls each policy
@@ -84,12 +85,11 @@ class Deployment:
         self.steps: list[Step] = []
         self.diagnostics: list[Diagnostic] = []
         self.logs: list[LogEntry] = []
-        #: New states of the resources registered this run, in registration order.
+        #: New states of the resources registered this run, in registration order (a failed
+        #: step keeps the old state): these are not deleted at the end.
         self.registered: dict[str, ResourceState] = {}
+        #: Every registration of this run by URN (the first, when a URN came twice).
         self.goals: dict[str, Goal] = {}
-        self.urns: set[str] = set()
-        #: URNs that got a step (same, update, replace, refresh...): not deleted at the end.
-        self.operated: set[str] = set()
         self.skipped_creates: set[str] = set()
         #: Old states replaced create-before-delete this run: deleted after the program.
         self.replaced: list[ResourceState] = []
@@ -101,7 +101,7 @@ class Deployment:
         #: The CLI closes with "update failed" / "preview failed" (step execution errors and
         #: errors the step generator reports and goes on; not its bails).
         self.report_failed = False
-        self.stack_urn = self.make_urn("", ROOT_STACK_TYPE, f"{project}-{stack}")
+        self.stack_urn = root_stack_urn(stack, project)
         self.stack_outputs: PropertyMap | None = None
         self.root_urn = ""
 
@@ -109,11 +109,11 @@ class Deployment:
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN: parent types joined with ``$``, the root stack's type left out."""
-        parent_type = parent.split("::")[2] if parent else ""
+        parent_type = qualified_type(parent) if parent else ""
         qualified = type_
         if parent_type and urn_type(parent) != ROOT_STACK_TYPE:
             qualified = f"{parent_type}${type_}"
-        return f"urn:pulumi:{self.stack}::{self.project}::{qualified}::{name}"
+        return make_urn(self.stack, self.project, qualified, name)
 
     def error(self, urn: str, message: str) -> None:
         """Record an error diagnostic (the run fails)."""
@@ -255,7 +255,7 @@ class Deployment:
         targets = self.options.targets
         if targets is None:
             return True
-        missing = [t for t in sorted(targets) if t not in self.olds and t not in self.urns]
+        missing = [t for t in sorted(targets) if t not in self.olds and t not in self.goals]
         for target in missing:
             self._target_missing(target)
         return not missing

@@ -43,7 +43,6 @@ class Printer:
     op: str
     prefix: bool = False
     planning: bool = False
-    summary: bool = False
 
     def indented(self, amount: int) -> Printer:
         return replace(self, indent=self.indent + amount)
@@ -214,7 +213,7 @@ def _print_value_diff(p: Printer, title: Title, diff: ValueDiff) -> None:
                 _print_delete(element, array.deletes[i], element_title)
             elif i in array.updates:
                 _print_value_diff(element, element_title, array.updates[i])
-            elif i in array.sames and not p.summary:
+            elif i in array.sames:
                 same = element.with_op("same").with_prefix(False)
                 element_title(same)
                 print_value(same, array.sames[i])
@@ -244,23 +243,13 @@ def _print_value_diff(p: Printer, title: Title, diff: ValueDiff) -> None:
 
 
 def print_object_diff(p: Printer, diff: ObjectDiff, include: list[str] | None) -> None:
-    """``printObjectDiff``: every key in order, added, deleted, updated or (not in summary) same."""
+    """``printObjectDiff``: every key in order, added, deleted, updated or same."""
     keys = diff.keys()
     if include:
         keys = [k for k in keys if k in include]
     width = max((len(k) for k in keys), default=0)
     for key in keys:
-        title = _title(key, width)
-        if key in diff.adds:
-            _print_add(p, diff.adds[key], title)
-        elif key in diff.deletes:
-            _print_delete(p, diff.deletes[key], title)
-        elif key in diff.updates:
-            _print_value_diff(p, title, diff.updates[key])
-        elif not p.summary and should_print(diff.sames[key], p.planning):
-            same = p.with_op("same").with_prefix(False)
-            same.write_indented(f"{key:<{width}}: ")
-            print_value(same, diff.sames[key])
+        _print_property_diff(p, key, width, diff)
 
 
 def print_old_new(
@@ -307,15 +296,15 @@ def outputs_text(
         if diff is not None:
             if not show_sames and key in diff.sames:
                 continue
-            _print_output_key(p, key, width, diff)
+            _print_property_diff(p, key, width, diff)
         else:
             p.write_indented(f"{key:<{width}}: ")
             print_value(p, value)
     return "".join(out)
 
 
-def _print_output_key(p: Printer, key: str, width: int, diff: ObjectDiff) -> None:
-    """``printObjectPropertyDiff`` for one output key."""
+def _print_property_diff(p: Printer, key: str, width: int, diff: ObjectDiff) -> None:
+    """``printObjectPropertyDiff``: one key of an object diff (inputs or outputs)."""
     title = _title(key, width)
     if key in diff.adds:
         _print_add(p, diff.adds[key], title)

@@ -21,7 +21,8 @@ from ._diff_display import (
     print_old_new,
 )
 from ._propdiff import format_short_diff
-from ._records import ROOT_STACK_TYPE, Diagnostic, Step, urn_name, urn_type
+from ._records import Diagnostic, Step
+from ._urns import ROOT_STACK_TYPE, urn_name, urn_type
 
 HEADERS = {
     ("preview", True): "Previewing update",
@@ -165,10 +166,7 @@ def diff_text(
             if text:
                 out.append(indentation(indent + 1, step.op, False) + "--outputs:--\n" + text)
     if stack_outputs is not None:
-        old, new = stack_outputs
-        text = outputs_text(
-            old, new, {}, indent=1, op="same", planning=dry_run, show_sames=not dry_run
-        )
+        text = stack_outputs_text(*stack_outputs, dry_run)
         if text:
             out.append(indentation(1, "same", False) + "--outputs:--\n" + text)
     return "".join(out).rstrip("\n")

@@ -24,27 +24,37 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from ._records import ROOT_STACK_TYPE
 from ._state import ResourceState, StackState
+from ._urns import DYNAMIC_PROVIDER_TYPE, ROOT_STACK_TYPE, default_provider_urn, root_stack_urn
 from ._wire import SECRET_SIG, SIG_KEY, is_secret
 
 ENGINE_VERSION = "pulumi-metal-reset-test-engine"
 WITHHELD = "test-engine:withheld"
-PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 
 
-def _value(value: Any, show_secrets: bool) -> Any:
-    """``SerializePropertyValue``: secrets as a signature object, nulls kept, rest as is."""
+def serialize_value(value: Any, show_secrets: bool) -> Any:
+    """``SerializePropertyValue``: secrets as a signature object, nulls kept, rest as is.
+    ``show_secrets`` writes a secret's ``"plaintext"`` (``--show-secrets``; plan files always)."""
     if is_secret(value):
         if show_secrets:
-            inner = json.dumps(_value(value.get("value"), True), separators=(",", ":"))
+            inner = json.dumps(serialize_value(value.get("value"), True), separators=(",", ":"))
             return {SIG_KEY: SECRET_SIG, "plaintext": inner}
         return {SIG_KEY: SECRET_SIG, "ciphertext": WITHHELD}
     if isinstance(value, dict):
-        return {k: _value(v, show_secrets) for k, v in sorted(value.items())}
+        return {k: serialize_value(v, show_secrets) for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [_value(v, show_secrets) for v in value]
+        return [serialize_value(v, show_secrets) for v in value]
     return value
+
+
+def manifest() -> dict[str, str]:
+    """``apitype.ManifestV1`` for files the test engine writes (exports and plans): now, and
+    the test engine's name as the version with its SHA-256 as ``magic``."""
+    return {
+        "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "magic": hashlib.sha256(ENGINE_VERSION.encode()).hexdigest(),
+        "version": ENGINE_VERSION,
+    }
 
 
 def _resource(res: ResourceState, provider_ref: str, show_secrets: bool) -> dict[str, Any]:
@@ -57,9 +67,9 @@ def _resource(res: ResourceState, provider_ref: str, show_secrets: bool) -> dict
     out.update({k: v for k, v in optional.items() if v})
     out["type"] = res.type
     if res.inputs:
-        out["inputs"] = _value(res.inputs, show_secrets)
+        out["inputs"] = serialize_value(res.inputs, show_secrets)
     if res.outputs:
-        out["outputs"] = _value(res.outputs, show_secrets)
+        out["outputs"] = serialize_value(res.outputs, show_secrets)
     rest: dict[str, Any] = {
         "parent": res.parent,
         "protect": res.protect,
@@ -80,33 +90,28 @@ def _resource(res: ResourceState, provider_ref: str, show_secrets: bool) -> dict
 def export_deployment(state: StackState, *, show_secrets: bool = False) -> dict[str, Any]:
     """``{"version": 3, "deployment": {...}}`` for the stack's current state."""
     resources: list[dict[str, Any]] = []
-    prefix = f"urn:pulumi:{state.stack}::{state.project}"
-    stack_urn = f"{prefix}::{ROOT_STACK_TYPE}::{state.project}-{state.stack}"
-    provider_urn = f"{prefix}::{PROVIDER_TYPE}::default"
+    stack_urn = root_stack_urn(state.stack, state.project)
+    provider_urn = default_provider_urn(state.stack, state.project)
     provider_id = str(uuid.uuid5(uuid.NAMESPACE_URL, stack_urn))
     provider_ref = f"{provider_urn}::{provider_id}"
+    provider = {
+        "urn": provider_urn,
+        "custom": True,
+        "id": provider_id,
+        "type": DYNAMIC_PROVIDER_TYPE,
+    }
     needs_provider = any(r.custom for r in state.resources)
     for res in state.resources:
         resources.append(_resource(res, provider_ref, show_secrets))
         if needs_provider and res.type == ROOT_STACK_TYPE:
-            resources.append(
-                {"urn": provider_urn, "custom": True, "id": provider_id, "type": PROVIDER_TYPE}
-            )
+            resources.append(provider)
             needs_provider = False
     if needs_provider:  # no stack resource in state: the provider goes first
-        resources.insert(
-            0, {"urn": provider_urn, "custom": True, "id": provider_id, "type": PROVIDER_TYPE}
-        )
+        resources.insert(0, provider)
     for entry in resources:
         if entry.get("type") == ROOT_STACK_TYPE and state.outputs:
-            entry["outputs"] = _value(state.outputs, show_secrets)
-    deployment: dict[str, Any] = {
-        "manifest": {
-            "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "magic": hashlib.sha256(ENGINE_VERSION.encode()).hexdigest(),
-            "version": ENGINE_VERSION,
-        },
-    }
+            entry["outputs"] = serialize_value(state.outputs, show_secrets)
+    deployment: dict[str, Any] = {"manifest": manifest()}
     if resources:
         deployment["resources"] = resources
     deployment["metadata"] = {}

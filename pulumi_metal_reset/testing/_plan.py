@@ -15,21 +15,17 @@ them: ``{"<sig>": "<secret sig>", "plaintext": "<json>"}``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ._export import manifest, serialize_value
 from ._propdiff import deep_equals, diff_maps
 from ._records import Goal
 from ._state import ResourceState
-from ._wire import SECRET_SIG, SIG_KEY, go_string, is_secret, is_unknown, make_secret
-
-#: What ``Manifest.Version`` says in files the test engine writes.
-ENGINE_VERSION = "pulumi-metal-reset-test-engine"
+from ._wire import SECRET_SIG, SIG_KEY, go_string, is_unknown, make_secret
 
 
 class PlanViolation(Exception):
@@ -265,17 +261,6 @@ def check_missing_plan(old: ResourceState, inputs: Mapping[str, Any], goal: Goal
 # -- the file format (apitype.DeploymentPlanV1) --------------------------------------------------
 
 
-def _serialize_value(value: Any) -> Any:
-    if is_secret(value):
-        plain = json.dumps(_serialize_value(value.get("value")), separators=(",", ":"))
-        return {SIG_KEY: SECRET_SIG, "plaintext": plain}
-    if isinstance(value, dict):
-        return {k: _serialize_value(v) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        return [_serialize_value(v) for v in value]
-    return value
-
-
 def _deserialize_value(value: Any) -> Any:
     if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
         if "plaintext" in value:
@@ -293,11 +278,11 @@ def _deserialize_value(value: Any) -> Any:
 def _diff_json(diff: PlanDiff) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if diff.adds:
-        out["adds"] = _serialize_value(diff.adds)
+        out["adds"] = serialize_value(diff.adds, show_secrets=True)
     if diff.deletes:
         out["deletes"] = list(diff.deletes)
     if diff.updates:
-        out["updates"] = _serialize_value(diff.updates)
+        out["updates"] = serialize_value(diff.updates, show_secrets=True)
     return out
 
 
@@ -363,16 +348,14 @@ def write_plan(path: Path, plans: Mapping[str, ResourcePlan], config: Mapping[st
             entry["goal"] = _goal_json(plan.goal)
         if plan.ops:
             entry["steps"] = list(plan.ops)
-        entry["state"] = None if plan.outputs is None else _serialize_value(plan.outputs)
+        entry["state"] = (
+            None if plan.outputs is None else serialize_value(plan.outputs, show_secrets=True)
+        )
         if plan.seed:
             entry["seed"] = base64.b64encode(plan.seed).decode()
         resource_plans[urn] = entry
     document = {
-        "manifest": {
-            "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "magic": hashlib.sha256(ENGINE_VERSION.encode()).hexdigest(),
-            "version": ENGINE_VERSION,
-        },
+        "manifest": manifest(),
         "config": dict(config),
         "resourcePlans": resource_plans,
     }

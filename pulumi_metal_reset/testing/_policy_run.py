@@ -43,6 +43,7 @@ from ._policy import (
 )
 from ._records import Goal
 from ._state import ResourceState
+from ._urns import DYNAMIC_PROVIDER_TYPE, default_provider_urn
 from ._wire import PropertyMap
 
 #: A ``--policy-pack-config``: a JSON file's path, the parsed document, or None (no file).
@@ -50,8 +51,6 @@ PolicyPackConfig = Union[str, "os.PathLike[str]", Mapping[str, Any], None]
 
 #: ``--policy-pack`` paths and their ``--policy-pack-config`` entries (None: no config files).
 Packs = tuple[Sequence["str | os.PathLike[str]"], "Sequence[PolicyPackConfig] | None"]
-
-DYNAMIC_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ class PolicyRun:
         """The default provider of a dynamic resource (no inputs: no ``pulumi-python:`` config)."""
         if not goal.custom:
             return None
-        urn = f"urn:pulumi:{d.stack}::{d.project}::{DYNAMIC_PROVIDER_TYPE}::default"
+        urn = default_provider_urn(d.stack, d.project)
         return ProviderResource(urn, DYNAMIC_PROVIDER_TYPE, {})
 
     def _keep(self, found: Sequence[PolicyViolation]) -> list[PolicyViolation]:
@@ -191,7 +190,7 @@ class PolicyRun:
 
     def stack_hook(self, d: Deployment, resources: list[ResourceState]) -> None:
         """AnalyzeStack on the final outputs (``AnalyzeResources``)."""
-        provider_urn = f"urn:pulumi:{d.stack}::{d.project}::{DYNAMIC_PROVIDER_TYPE}::default"
+        provider_urn = default_provider_urn(d.stack, d.project)
         stack = [
             StackResource(
                 r.urn,

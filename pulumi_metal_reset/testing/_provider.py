@@ -9,7 +9,6 @@ stripped, and secret-ness is put back on what comes in from the names it had on 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import grpc
 from pulumi.runtime.proto import provider_pb2
 
 from ._state import ResourceState
+from ._urns import urn_name, urn_type
 from ._wire import PropertyMap, annotate_secrets, from_struct, make_secret, strip_secrets, to_struct
 from .provider_server import ProviderServer
 
@@ -128,10 +128,9 @@ class ProviderClient:
 
     # -- the calls ------------------------------------------------------------------------------
 
-    def check(
-        self, urn: str, olds: PropertyMap, news: PropertyMap, seed: bytes | None = None
-    ) -> CheckAnswer:
-        """Check: ``olds`` are old inputs (empty for a create or a re-check)."""
+    def check(self, urn: str, olds: PropertyMap, news: PropertyMap, seed: bytes) -> CheckAnswer:
+        """Check: ``olds`` are old inputs (empty for a create or a re-check); ``seed`` is the
+        random seed (the update plan's, or a fresh one)."""
         name, type_ = _name_type(urn)
         answer = self._call(
             "Check",
@@ -142,7 +141,7 @@ class ProviderClient:
                 type=type_,
                 olds=to_struct(strip_secrets(olds)),
                 news=to_struct(strip_secrets(news)),
-                randomSeed=seed if seed else os.urandom(32),
+                randomSeed=seed,
             ),
         )
         inputs = annotate_secrets(from_struct(answer.inputs), news)
@@ -220,8 +219,7 @@ class ProviderClient:
 
 
 def _name_type(urn: str) -> tuple[str, str]:
-    parts = urn.split("::")
-    return parts[-1], parts[2].rsplit("$", 1)[-1]
+    return urn_name(urn), urn_type(urn)
 
 
 def _against(old: ResourceState, news: PropertyMap, ignore_changes: list[str]) -> dict[str, Any]:

@@ -11,13 +11,14 @@ and no inputs and no state.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ._deployment import Deployment
-from ._paths import process_ignore_changes
-from ._propdiff import changed_keys
-from ._provider import DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN, ProviderError
+from ._provider import DIFF_SOME, ProviderError
 from ._records import Step
 from ._state import ResourceState
-from ._steps import mark_secret_outputs
+from ._steps import diff_resource, mark_secret_outputs
+from ._urns import urn_name
 from ._wire import to_display
 
 
@@ -36,27 +37,20 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
     if not read.id:
         step.op, step.new = "delete", None
         return None, step
-    new = ResourceState.from_json(old.to_json())
-    new.id = read.id
-    new.outputs = read.outputs
+    new = replace(old, id=read.id, outputs=read.outputs)
     if read.inputs is not None:
         new.inputs = read.inputs
     try:
         # diffResource with the refreshed state as "old" and the old inputs as "new".
-        answer = d.provider.diff(new, old.inputs, old.ignore_changes)
+        answer = diff_resource(d.provider, new, old.inputs, old.ignore_changes)
     except ProviderError as exc:
         d.error(old.urn, str(exc))
         d.mark_failed()
         step.error, step.failed = str(exc), True
         return old, step
-    changes = answer.changes
     keys = list(answer.changed_keys)
-    if changes == DIFF_UNKNOWN:
-        ignored, _ = process_ignore_changes(old.inputs, new.inputs, old.ignore_changes)
-        keys = changed_keys(new.inputs, ignored)
-        changes = DIFF_SOME if keys else DIFF_NONE
     mark_secret_outputs(new)
-    step.op = "update" if changes == DIFF_SOME else "same"
+    step.op = "update" if answer.changes == DIFF_SOME else "same"
     step.diffs = sorted(keys)
     step.diff_marks = [f"~{k}" for k in sorted(keys)]
     step.new = new
@@ -94,7 +88,7 @@ def refresh_state(d: Deployment, *, as_steps: bool) -> list[ResourceState]:
 def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceState | None:
     """``ImportStep.Apply`` for ``pulumi import <type> <name> <id>``: the imported state, or None
     when it failed (its diagnostic recorded)."""
-    step = Step(urn, type_, urn.split("::")[-1], "import")
+    step = Step(urn, type_, urn_name(urn), "import")
     if urn in d.olds:
         step.error, step.failed = f"resource '{urn}' already exists", True
         d.error(urn, step.error)

@@ -12,8 +12,6 @@ Op = Literal["create", "update", "replace", "same", "delete", "import", "refresh
 #: The CLI command a run stands for.
 Kind = Literal["preview", "up", "destroy", "refresh", "import"]
 
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-
 
 @dataclass
 class Step:
@@ -64,17 +62,6 @@ class LogEntry:
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"
-
-
-def urn_type(urn: str) -> str:
-    """The resource type of a URN (the last type in a ``$``-joined chain)."""
-    qualified = urn.split("::")[2] if urn.count("::") >= 3 else ""
-    return qualified.rsplit("$", 1)[-1]
-
-
-def urn_name(urn: str) -> str:
-    """The resource name: the last URN segment."""
-    return urn.split("::")[-1]
 
 
 @dataclass

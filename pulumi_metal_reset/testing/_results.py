@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from . import _display
 from ._policy import PackInfo, PolicyRemediation, PolicyViolation, render_policies, run_failed
 from ._policy.render import violation_text
-from ._records import ROOT_STACK_TYPE, Diagnostic, Kind, LogEntry, Step
+from ._records import Diagnostic, Kind, LogEntry, Step
 from ._state import StackState
+from ._urns import ROOT_STACK_TYPE, root_stack_urn
 from ._wire import PropertyMap, to_display
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class RunResult:
             if step.type == ROOT_STACK_TYPE:
                 return step.urn
         project = self.state.project if self.state is not None else "project"
-        return f"urn:pulumi:{self.stack}::{project}::{ROOT_STACK_TYPE}::{project}-{self.stack}"
+        return root_stack_urn(self.stack, project)
 
     def format_plan(self) -> str:
         """The header and one line per changed resource, as a compact progress table."""

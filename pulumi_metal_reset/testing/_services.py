@@ -59,7 +59,11 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
     def GetDeploymentInfo(
         self, request: empty_pb2.Empty, context: grpc.ServicerContext
     ) -> resource_pb2.DeploymentInfo:
-        """Advertise secrets only: unknowns then travel as the sentinel, resources by ID."""
+        """Advertise secrets only: unknowns then travel as the sentinel, resources by ID.
+
+        The SDK (since 3.256; this package's floor is 3.260) asks this once per program and
+        falls back to the legacy ``SupportsFeature`` probe only when it is UNIMPLEMENTED
+        (``settings._load_monitor_feature_support``), so that probe is not served."""
         d = self.deployment
         return resource_pb2.DeploymentInfo(
             project=d.project,
@@ -68,12 +72,6 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
             parallel=self.parallel,
             supportedFeatures=[resource_pb2.RESOURCE_MONITOR_FEATURE_SECRETS],
         )
-
-    def SupportsFeature(
-        self, request: resource_pb2.SupportsFeatureRequest, context: grpc.ServicerContext
-    ) -> resource_pb2.SupportsFeatureResponse:
-        """The legacy probe, consistent with GetDeploymentInfo."""
-        return resource_pb2.SupportsFeatureResponse(hasSupport=request.id == "secrets")
 
     def RegisterResource(
         self, request: resource_pb2.RegisterResourceRequest, context: grpc.ServicerContext

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ._urns import urn_name
 from ._wire import PropertyMap, to_display
 
 STATE_VERSION = 1
@@ -54,7 +55,7 @@ class ResourceState:
     @property
     def name(self) -> str:
         """The resource name: the last URN segment."""
-        return self.urn.split("::")[-1]
+        return urn_name(self.urn)
 
     def all_dependencies(self) -> list[str]:
         """Parent, dependencies and property dependencies (``GetAllDependencies``), no repeats."""

@@ -14,13 +14,21 @@ the executor marks outputs secret (``additionalSecretOutputs`` and inputs that w
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from ._deletes import delete_one
 from ._deployment import Deployment, Registered, StepFailed
 from ._paths import parse_path, path_contains, process_ignore_changes
 from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
 from ._propdiff import changed_keys, maps_equal, short_diff
-from ._provider import DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN, ProviderError
+from ._provider import (
+    DIFF_NONE,
+    DIFF_SOME,
+    DIFF_UNKNOWN,
+    DiffAnswer,
+    ProviderClient,
+    ProviderError,
+)
 from ._records import Goal, Step
 from ._state import ResourceState
 from ._wire import PropertyMap, go_string, is_secret, make_secret, to_display
@@ -32,10 +40,9 @@ def register(d: Deployment, goal: Goal) -> Registered:
     """Generate and apply the step(s) for one registration; StepFailed when it failed."""
     urn = d.make_urn(goal.parent, goal.type, goal.name)
     with d.lock:
-        if urn in d.urns:
+        if urn in d.goals:
             d.error(urn, f"Duplicate resource URN '{urn}'; try giving it a unique name")
             raise StepFailed(urn)
-        d.urns.add(urn)
         parent = d.goals.get(goal.parent)
         if parent is not None:  # inheritFromParent: protect and retainOnDelete
             if goal.protect is None:
@@ -181,7 +188,7 @@ def _generate_and_apply(
         _validate(d, urn, ["create"], new)
         return _apply_create(d, goal, urn, None, new, step, delete_first=False)
     if not targeted:  # an untargeted same: the old state, unchanged
-        kept = ResourceState.from_json(old.to_json())
+        kept = replace(old)
         step.op, step.new = "same", kept
         _validate(d, urn, ["same"], kept)
         return _finish(d, urn, kept, step)
@@ -246,17 +253,28 @@ def _diff(
     if not goal.custom:
         return (DIFF_NONE if maps_equal(old.inputs, inputs) else DIFF_SOME), [], False, []
     try:
-        answer = d.provider.diff(old, inputs, goal.ignore_changes)
+        answer = diff_resource(d.provider, old, inputs, goal.ignore_changes)
     except ProviderError as exc:
         raise _fail(d, urn, str(exc)) from None
     changes, keys = answer.changes, list(answer.changed_keys)
-    if changes == DIFF_UNKNOWN:
-        ignored, _ = process_ignore_changes(inputs, old.inputs, goal.ignore_changes)
-        keys = changed_keys(old.inputs, ignored)
-        changes = DIFF_SOME if keys else DIFF_NONE
     if changes not in (DIFF_NONE, DIFF_SOME):
         raise _fail(d, urn, f"unrecognized diff state for {urn}: {changes}")
     return changes, list(answer.replaces), answer.delete_before_replace, keys
+
+
+def diff_resource(
+    provider: ProviderClient, old: ResourceState, news: PropertyMap, ignore_changes: list[str]
+) -> DiffAnswer:
+    """``diffResource``: the provider's Diff (``old``'s outputs and inputs against ``news``);
+    on DIFF_UNKNOWN the engine's own diff of ``old``'s inputs against ``news`` after
+    ``ignore_changes``, secrets unwrapped. Used by registration and by refresh. A failed call
+    raises ProviderError."""
+    answer = provider.diff(old, news, ignore_changes)
+    if answer.changes != DIFF_UNKNOWN:
+        return answer
+    ignored, _ = process_ignore_changes(news, old.inputs, ignore_changes)
+    keys = changed_keys(old.inputs, ignored)
+    return replace(answer, changes=DIFF_SOME if keys else DIFF_NONE, changed_keys=keys)
 
 
 def _display_diff(
@@ -316,7 +334,6 @@ def _finish(d: Deployment, urn: str, new: ResourceState, step: Step) -> Register
     step.new = new
     with d.lock:
         d.registered[urn] = new
-        d.operated.add(urn)
     d.add_step(step)
     return Registered(urn, new.id, new.outputs)
 

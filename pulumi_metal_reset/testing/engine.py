@@ -43,17 +43,18 @@ from typing import Any
 
 from ._deletes import generate_deletes
 from ._deployment import Deployment, ResourceHook, RunOptions, StackHook
-from ._export import export_deployment
+from ._export import WITHHELD, export_deployment
 from ._plan import read_plan, write_plan
 from ._policy_run import Packs, PolicyPackConfig, attach_policies
 from ._program import run_program
 from ._project import Project, ProjectError
 from ._provider import ProviderClient
 from ._reads import import_one, refresh_state
-from ._records import ROOT_STACK_TYPE, Kind, LogEntry, Step
+from ._records import Kind, LogEntry, Step
 from ._results import RunResult, build_result
 from ._results import expect_no_changes as _expect_no_changes
 from ._state import ResourceState, StackState, default_state_path, load_state, save_state
+from ._urns import ROOT_STACK_TYPE, make_urn
 from ._wire import UNKNOWN, Secret, to_display
 from .provider_server import ProviderServer
 
@@ -123,7 +124,7 @@ class TestEngine:
     def urn(self, type_token: str, name: str, *, parent_type: str = "") -> str:
         """The URN the engine gives a resource of this stack (for ``targets`` and ``replace``)."""
         qualified = f"{parent_type}${type_token}" if parent_type else type_token
-        return f"urn:pulumi:{self.stack}::{self.project.name}::{qualified}::{name}"
+        return make_urn(self.stack, self.project.name, qualified, name)
 
     def preview(
         self,
@@ -289,7 +290,7 @@ class TestEngine:
 
     def _plan_config(self) -> dict[str, Any]:
         return {
-            key: {"secure": "test-engine:withheld"} if key in self.secret_keys else value
+            key: {"secure": WITHHELD} if key in self.secret_keys else value
             for key, value in sorted(self.config.items())
         }
 

@@ -28,8 +28,8 @@ from typing import Any
 import yaml
 
 from pulumi_metal_reset.testing.engine import TestEngine
+from tests.counter_log import TOKEN, read_calls, read_mutations
 
-TOKEN = "tok-1"
 PASSPHRASE = "scenario-passphrase"
 
 
@@ -73,17 +73,11 @@ class Backend:
 
     def calls(self) -> list[dict[str, Any]]:
         """Every call the counter provider received, in order."""
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        return read_calls(self.log)
 
     def mutations(self) -> list[tuple[str, str]]:
         """``(call, name)`` of the create/update/delete calls the provider received."""
-        return [
-            (c["call"], c["name"])
-            for c in self.calls()
-            if c["call"] in ("create", "update", "delete")
-        ]
+        return read_mutations(self.log)
 
 
 def _resources(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -17,10 +17,10 @@ import pytest
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
 from pulumi_metal_reset.testing.engine import TestEngine
+from tests.counter_log import TOKEN, read_calls, read_mutations
 from tests.pulumi_versions import provider_error_tail
 
 PROGRAMS = Path(__file__).parent / "programs"
-TOKEN = "tok-1"
 
 
 @dataclass
@@ -43,17 +43,11 @@ class CounterProject:
 
     def calls(self) -> list[dict[str, Any]]:
         """Every call the provider received so far, in order."""
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        return read_calls(self.log)
 
     def mutations(self) -> list[tuple[str, str]]:
         """``(call, name)`` of the create/update/delete calls the provider received."""
-        return [
-            (c["call"], c["name"])
-            for c in self.calls()
-            if c["call"] in ("create", "update", "delete")
-        ]
+        return read_mutations(self.log)
 
     def state(self) -> dict[str, Any]:
         """The raw state file of stack ``dev``."""
@@ -73,53 +67,8 @@ def counter(tmp_path: Path) -> CounterProject:
 
 @dataclass
 class TokenStack:
-    """The two-token program copied to a temp dir, its state file, and the emulator."""
-
-    dir: Path
-    state_path: Path
-    emulator: Emulator
-
-    def engine(self, provider_env: Mapping[str, str] | None = None, **config: str) -> TestEngine:
-        """An engine for stack ``dev`` against the emulator, with ``config`` for the program."""
-        return TestEngine(
-            self.dir,
-            config={
-                "equinix:endpoint": self.emulator.url,
-                "equinix:maxRetryWaitSeconds": "0.05",
-                **config,
-            },
-            secret_config={"equinix:authToken": DEV_TOKEN},
-            state_path=self.state_path,
-            provider_env=provider_env,
-        )
-
-    def api_calls(self) -> list[str]:
-        """The API methods the emulator saw since the last call of this method."""
-        calls = [entry.method for entry in self.emulator.journal]
-        self.emulator.reset_journal()
-        return calls
-
-
-@pytest.fixture
-def tokens(tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> TokenStack:
-    """A private copy of the two-token program; only its stack config configures the provider
-    (the provider server inherits this environment)."""
-    for key in ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT"):
-        monkeypatch.delenv(key, raising=False)
-    target = tmp_path / "tokens"
-    shutil.copytree(PROGRAMS / "tokens", target, ignore=shutil.ignore_patterns("__pycache__"))
-    return TokenStack(dir=target, state_path=tmp_path / "tokens.json", emulator=metal_emulator)
-
-
-def raised(error: str | None, exception: str, message: str) -> bool:
-    """True when ``error`` ends as the installed SDK's dynamic-provider server reports
-    ``exception(message)`` (see ``tests/pulumi_versions.py`` for the two forms)."""
-    return (error or "").rstrip().endswith(provider_error_tail(exception, message))
-
-
-@dataclass
-class ReviewStack:
-    """The one-token program (project ``infra``) copied to a temp dir, against the emulator.
+    """A token program (``tokens``: two tokens; ``review``: one, project ``infra``) copied to a
+    temp dir, against the emulator.
 
     Each stack keeps its state in ``<state_dir>/<stack>.json``; ``token`` is the API token the
     stack config holds (the emulator must know it).
@@ -160,13 +109,31 @@ class ReviewStack:
         return calls
 
 
-@pytest.fixture
-def review(
-    tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> ReviewStack:
-    """A private copy of the one-token program, configured only by its stack config."""
+def raised(error: str | None, exception: str, message: str) -> bool:
+    """True when ``error`` ends as the installed SDK's dynamic-provider server reports
+    ``exception(message)`` (see ``tests/pulumi_versions.py`` for the two forms)."""
+    return (error or "").rstrip().endswith(provider_error_tail(exception, message))
+
+
+def _token_stack(
+    program: str, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> TokenStack:
+    """A private copy of ``program``; only its stack config configures the provider (the
+    provider server inherits this environment)."""
     for key in ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT"):
         monkeypatch.delenv(key, raising=False)
-    target = tmp_path / "review"
-    shutil.copytree(PROGRAMS / "review", target, ignore=shutil.ignore_patterns("__pycache__"))
-    return ReviewStack(dir=target, state_dir=tmp_path / "state", emulator=metal_emulator)
+    target = tmp_path / program
+    shutil.copytree(PROGRAMS / program, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return TokenStack(dir=target, state_dir=tmp_path / "state", emulator=emulator)
+
+
+@pytest.fixture
+def tokens(tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> TokenStack:
+    """The two-token program."""
+    return _token_stack("tokens", tmp_path, metal_emulator, monkeypatch)
+
+
+@pytest.fixture
+def review(tmp_path: Path, metal_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> TokenStack:
+    """The one-token program (project ``infra``)."""
+    return _token_stack("review", tmp_path, metal_emulator, monkeypatch)

@@ -18,9 +18,10 @@ import pytest
 
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
 from pulumi_metal_reset.testing.faketime import faketime_env
+from tests.counter_log import TOKEN
 from tests.wire import is_wrapped_secret, secret
 
-from .conftest import TOKEN, CounterProject, raised
+from .conftest import CounterProject, raised
 
 pytestmark = pytest.mark.engine
 

@@ -20,7 +20,7 @@ import pytest
 from pulumi_metal_reset.emulator import Emulator
 from pulumi_metal_reset.testing.faketime import faketime_env
 
-from .conftest import PROGRAMS, ReviewStack
+from .conftest import PROGRAMS, TokenStack
 
 pytestmark = [pytest.mark.engine, pytest.mark.faketime]
 
@@ -42,7 +42,7 @@ def created_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for the module (the state names no emulator: each test copies it and uses its own)."""
     root = tmp_path_factory.mktemp("created")
     with Emulator() as emulator:
-        stack = ReviewStack(dir=root / "review", state_dir=root / "state", emulator=emulator)
+        stack = TokenStack(dir=root / "review", state_dir=root / "state", emulator=emulator)
         shutil.copytree(PROGRAM, stack.dir, ignore=shutil.ignore_patterns("__pycache__"))
         first = stack.engine(clock("2030-01-01 12:00:00"), rotateEvery="30d").up()
         assert first.ok, first.error
@@ -51,13 +51,13 @@ def created_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return stack.state_dir / "dev.json"
 
 
-def created(review: ReviewStack, state: Path) -> None:
+def created(review: TokenStack, state: Path) -> None:
     """Start `review` from the created token."""
     review.state_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(state, review.state_dir / "dev.json")
 
 
-def test_a_strict_up_with_nothing_to_do_passes(review: ReviewStack, created_state: Path) -> None:
+def test_a_strict_up_with_nothing_to_do_passes(review: TokenStack, created_state: Path) -> None:
     created(review, created_state)
 
     result = review.engine(clock("2030-01-02 09:00:00"), rotateEvery="30d").up(strict=True)
@@ -67,7 +67,7 @@ def test_a_strict_up_with_nothing_to_do_passes(review: ReviewStack, created_stat
     assert review.api_calls() == []
 
 
-def test_a_strict_up_applies_a_trigger_rotation(review: ReviewStack, created_state: Path) -> None:
+def test_a_strict_up_applies_a_trigger_rotation(review: TokenStack, created_state: Path) -> None:
     created(review, created_state)
 
     result = review.engine(clock("2030-01-02 09:00:00"), rotateEvery="30d", ticket="SEC-2").up(
@@ -80,7 +80,7 @@ def test_a_strict_up_applies_a_trigger_rotation(review: ReviewStack, created_sta
     assert result.outputs["rotationCount"] == 1
 
 
-def test_a_strict_up_applies_a_due_rotation(review: ReviewStack, created_state: Path) -> None:
+def test_a_strict_up_applies_a_due_rotation(review: TokenStack, created_state: Path) -> None:
     """At +31 days the rotation is due: the slot moves one period, to the old boundary."""
     created(review, created_state)
 
@@ -96,7 +96,7 @@ def test_a_strict_up_applies_a_due_rotation(review: ReviewStack, created_state: 
 
 
 def test_a_slot_boundary_between_review_and_apply_violates_the_plan(
-    review: ReviewStack, created_state: Path, tmp_path: Path
+    review: TokenStack, created_state: Path, tmp_path: Path
 ) -> None:
     """Reviewed a minute before the boundary (nothing due), applied just after it (due): the
     checked `rotation_slot` differs from the plan, so the up stops before any API call instead
@@ -124,7 +124,7 @@ def test_a_slot_boundary_between_review_and_apply_violates_the_plan(
 
 
 def test_review_and_apply_inside_one_granule_pass(
-    review: ReviewStack, created_state: Path, tmp_path: Path
+    review: TokenStack, created_state: Path, tmp_path: Path
 ) -> None:
     """Both after the boundary, inside one UTC day: the plan holds and the due rotation runs."""
     created(review, created_state)

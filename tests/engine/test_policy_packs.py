@@ -16,7 +16,7 @@ import pytest
 from pulumi_metal_reset.emulator import Emulator
 from pulumi_metal_reset.testing import RunResult, assert_secret_only
 
-from .conftest import ReviewStack
+from .conftest import TokenStack
 
 pytestmark = pytest.mark.engine
 
@@ -32,7 +32,7 @@ def violations(result: RunResult) -> list[tuple[str, str, str]]:
     return sorted((v.policy_name, v.enforcement_level, v.urn) for v in result.policy_violations)
 
 
-def test_the_pack_blocks_a_one_year_period_in_a_preview(review: ReviewStack) -> None:
+def test_the_pack_blocks_a_one_year_period_in_a_preview(review: TokenStack) -> None:
     """Issue 11's done-criterion: `pulumi preview --policy-pack policy/` with a 1-year
     `rotate_every` fails on the mandatory max-rotation-age policy; the steps are still shown."""
     result = review.engine(rotateEvery="365d").preview(policy_packs=[PACK])
@@ -53,7 +53,7 @@ def test_the_pack_blocks_a_one_year_period_in_a_preview(review: ReviewStack) -> 
     assert review.api_calls() == []
 
 
-def test_an_up_refuses_to_touch_a_token_the_pack_blocks(review: ReviewStack) -> None:
+def test_an_up_refuses_to_touch_a_token_the_pack_blocks(review: TokenStack) -> None:
     """`up` with the mandatory violation: the resource is invalid, so no step runs for it (the
     engine bails, reporting nothing more); its state and the API are untouched."""
     assert review.engine(rotateEvery="30d").up(policy_packs=[PACK]).ok
@@ -75,7 +75,7 @@ def test_an_up_refuses_to_touch_a_token_the_pack_blocks(review: ReviewStack) -> 
 
 
 def test_an_advisory_violation_warns_and_the_run_goes_on(
-    review: ReviewStack, tmp_path: Path
+    review: TokenStack, tmp_path: Path
 ) -> None:
     """allowed-email-domains is advisory: the token is created, the pack warns. The config comes
     from a file, as `--policy-pack-config` gives it."""
@@ -97,7 +97,7 @@ def test_an_advisory_violation_warns_and_the_run_goes_on(
     assert "Resources:\n    + 2 created\n" in text
 
 
-def test_a_clean_stack_passes_every_policy(review: ReviewStack) -> None:
+def test_a_clean_stack_passes_every_policy(review: TokenStack) -> None:
     result = review.engine(rotateEvery="30d").preview(policy_packs=[PACK])
 
     assert result.ok, result.error
@@ -105,7 +105,7 @@ def test_a_clean_stack_passes_every_policy(review: ReviewStack) -> None:
     assert "    \u2705 metal-reset@v0.1.0" in result.render()
 
 
-def test_the_stack_policy_finds_two_tokens_on_one_api_user(review: ReviewStack) -> None:
+def test_the_stack_policy_finds_two_tokens_on_one_api_user(review: TokenStack) -> None:
     """AnalyzeStack on the outputs of an `up`: both tokens carry the same `credential_id`, so
     each is reported (advisory), naming the other and not the id."""
     result = review.engine(rotateEvery="30d", second="true").up(policy_packs=[PACK])
@@ -123,7 +123,7 @@ def test_the_stack_policy_finds_two_tokens_on_one_api_user(review: ReviewStack) 
 
 
 def test_a_pack_that_cannot_start_fails_the_run_before_the_program(
-    review: ReviewStack, tmp_path: Path
+    review: TokenStack, tmp_path: Path
 ) -> None:
     result = review.engine(rotateEvery="30d").up(policy_packs=[tmp_path / "no-pack-here"])
 
@@ -139,7 +139,7 @@ RELEASE_KEY = "release-CANARY-9a7d"
 
 
 def test_no_secret_reaches_a_violation_or_the_rendered_text(
-    metal_emulator_factory: Callable[..., Emulator], review: ReviewStack
+    metal_emulator_factory: Callable[..., Emulator], review: TokenStack
 ) -> None:
     """Every policy failing, with the API token, a secret trigger value and the rotated password
     planted: none of them is in a violation, in `render()` or in `render(diff=True)`."""
@@ -185,7 +185,7 @@ def test_no_secret_reaches_a_violation_or_the_rendered_text(
 
 
 def test_a_secret_config_value_a_pack_prints_reads_secret(
-    review: ReviewStack, tmp_path: Path
+    review: TokenStack, tmp_path: Path
 ) -> None:
     """The CLI's filter (`logging.FilterString`): a pack that quotes a secret config value shows
     `[secret]`. The probe pack reports `probe:greeting`, here a secret."""

@@ -19,9 +19,10 @@ from pulumi_metal_reset.testing import Secret, TestEngine, assert_secret_only
 from pulumi_metal_reset.testing._deployment import Deployment
 from pulumi_metal_reset.testing._records import Goal
 from pulumi_metal_reset.testing._state import ResourceState
+from tests.counter_log import TOKEN
 from tests.wire import SECRET_KEY, SECRET_SIG
 
-from .conftest import TOKEN, CounterProject, raised
+from .conftest import CounterProject, raised
 
 pytestmark = pytest.mark.engine
 

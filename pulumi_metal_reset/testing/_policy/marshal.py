@@ -8,6 +8,8 @@ from typing import Any, cast
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
+from pulumi_metal_reset.testing._urns import urn_name
+
 from .records import (
     SEVERITIES,
     AnalyzerOptions,
@@ -15,10 +17,6 @@ from .records import (
     PolicyViolation,
     ProviderResource,
 )
-
-
-def name_of(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
 
 
 def to_struct(props: Mapping[str, Any], *, skip_internal: bool) -> struct_pb2.Struct:
@@ -55,7 +53,7 @@ def provider_message(
     return analyzer_pb2.AnalyzerProviderResource(
         urn=provider.urn,
         type=provider.type,
-        name=name_of(provider.urn),
+        name=urn_name(provider.urn),
         properties=to_struct(provider.inputs, skip_internal=True),
     )
 

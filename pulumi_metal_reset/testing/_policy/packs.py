@@ -17,12 +17,12 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from pulumi_metal_reset.testing._plugin import PluginProcess, PluginStartError
+from pulumi_metal_reset.testing._urns import root_stack_urn, urn_name
 
 from .config import reconcile
 from .marshal import (
     level_name,
     level_value,
-    name_of,
     options_message,
     plain,
     provider_message,
@@ -41,8 +41,6 @@ from .records import (
     ResourceAnalysis,
     StackResource,
 )
-
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 class _Pack:
@@ -165,7 +163,7 @@ class PolicyPacks:
         remediations: list[PolicyRemediation] = []
         for pack, info in zip(self._packs, self.packs, strict=True):
             request = analyzer_pb2.AnalyzeRequest(
-                urn=urn, type=type_, name=name_of(urn), options=opts, provider=prov,
+                urn=urn, type=type_, name=urn_name(urn), options=opts, provider=prov,
                 properties=to_struct(props, skip_internal=False),
             )  # fmt: skip
             try:
@@ -191,7 +189,7 @@ class PolicyPacks:
                     props = plain(r.properties)
         for pack, info in zip(self._packs, self.packs, strict=True):
             request = analyzer_pb2.AnalyzeRequest(
-                urn=urn, type=type_, name=name_of(urn), options=opts, provider=prov,
+                urn=urn, type=type_, name=urn_name(urn), options=opts, provider=prov,
                 properties=to_struct(props, skip_internal=True),
             )  # fmt: skip
             try:
@@ -208,7 +206,7 @@ class PolicyPacks:
                 analyzer_pb2.AnalyzerResource(
                     urn=r.urn,
                     type=r.type,
-                    name=name_of(r.urn),
+                    name=urn_name(r.urn),
                     properties=to_struct(r.outputs, skip_internal=True),
                     options=options_message(r.options),
                     provider=provider_message(r.provider),
@@ -225,7 +223,7 @@ class PolicyPacks:
         )
         known = {r.urn for r in resources}
         stack, project = self.stack, self.project
-        root = f"urn:pulumi:{stack}::{project}::{ROOT_STACK_TYPE}::{project}-{stack}"
+        root = root_stack_urn(stack, project)
         violations: list[PolicyViolation] = []
         for pack, info in zip(self._packs, self.packs, strict=True):
             try:

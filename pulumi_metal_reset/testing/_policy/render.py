@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from pulumi_metal_reset.testing._urns import urn_name, urn_type
+
 from .records import PackInfo, PolicyRemediation, PolicyViolation, run_failed
 
 _MARK = {"fail": "\u274c", "warn": "\u26a0\ufe0f", "pass": "\u2705"}
@@ -24,10 +26,9 @@ def _display_type(type_: str) -> str:
 
 
 def _clause(urn: str) -> str:
-    parts = urn.split("::")
-    if not urn.startswith("urn:pulumi:") or len(parts) < 4:
+    if not urn.startswith("urn:pulumi:") or urn.count("::") < 3:
         return ""
-    return f"  ({_display_type(parts[2].rsplit('$', 1)[-1])}: {parts[-1]})"
+    return f"  ({_display_type(urn_type(urn))}: {urn_name(urn)})"
 
 
 def _abbreviate(path: str) -> str:
