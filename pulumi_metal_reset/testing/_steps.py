@@ -267,14 +267,17 @@ def diff_resource(
 ) -> DiffAnswer:
     """``diffResource``: the provider's Diff (``old``'s outputs and inputs against ``news``);
     on DIFF_UNKNOWN the engine's own diff of ``old``'s inputs against ``news`` after
-    ``ignore_changes``, secrets unwrapped. Used by registration and by refresh. A failed call
+    ``ignore_changes``, secrets unwrapped; with no change found, the provider's own keys stay,
+    as upstream only sets them on a change. Used by registration and by refresh. A failed call
     raises ProviderError."""
     answer = provider.diff(old, news, ignore_changes)
     if answer.changes != DIFF_UNKNOWN:
         return answer
     ignored, _ = process_ignore_changes(news, old.inputs, ignore_changes)
     keys = changed_keys(old.inputs, ignored)
-    return replace(answer, changes=DIFF_SOME if keys else DIFF_NONE, changed_keys=keys)
+    if not keys:
+        return replace(answer, changes=DIFF_NONE)
+    return replace(answer, changes=DIFF_SOME, changed_keys=keys)
 
 
 def _display_diff(

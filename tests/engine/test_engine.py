@@ -13,9 +13,20 @@ exec script. Each test names the engine behaviour it pins down.
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import pytest
 
+from pulumi_metal_reset.testing._provider import (
+    DIFF_NONE,
+    DIFF_SOME,
+    DIFF_UNKNOWN,
+    DiffAnswer,
+    ProviderClient,
+)
+from pulumi_metal_reset.testing._state import ResourceState
+from pulumi_metal_reset.testing._steps import diff_resource
+from pulumi_metal_reset.testing._wire import PropertyMap
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
 from pulumi_metal_reset.testing.faketime import faketime_env
 from tests.counter_log import TOKEN
@@ -344,3 +355,22 @@ def test_provider_env_moves_only_the_providers_clock(counter: CounterProject) ->
     assert result.ok, result.error
     created = next(c for c in counter.calls() if c["call"] == "create")
     assert created["now"] - time.time() == pytest.approx(31 * 86400, abs=600)
+
+
+def test_diff_unknown_with_no_change_keeps_the_providers_keys() -> None:
+    """diffResource sets DIFF_SOME and the engine's own keys only on a change; with none it
+    answers DIFF_NONE and leaves the provider's keys as sent (no Python dynamic provider sends
+    keys with DIFF_UNKNOWN, so this is pinned on the function itself)."""
+
+    class UnknownDiff:
+        def diff(self, old: ResourceState, news: PropertyMap, ignore: list[str]) -> DiffAnswer:
+            return DiffAnswer(DIFF_UNKNOWN, [], False, ["from-provider"])
+
+    provider = cast("ProviderClient", UnknownDiff())
+    old = ResourceState(urn="urn:a", type="t", custom=True, inputs={"label": "one"})
+
+    same = diff_resource(provider, old, {"label": "one"}, [])
+    changed = diff_resource(provider, old, {"label": "two"}, [])
+
+    assert (same.changes, same.changed_keys) == (DIFF_NONE, ["from-provider"])
+    assert (changed.changes, changed.changed_keys) == (DIFF_SOME, ["label"])
