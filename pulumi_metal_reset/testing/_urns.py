@@ -38,5 +38,5 @@ def urn_type(urn: str) -> str:
 
 
 def urn_name(urn: str) -> str:
-    """The resource name: the last URN segment."""
-    return urn.split("::")[-1]
+    """``Name``: everything after the third ``::``, so a name may itself hold ``::``."""
+    return urn.split("::", 3)[-1]

@@ -26,6 +26,7 @@ from pulumi_metal_reset.testing._provider import (
 )
 from pulumi_metal_reset.testing._state import ResourceState
 from pulumi_metal_reset.testing._steps import diff_resource
+from pulumi_metal_reset.testing._urns import make_urn, urn_name, urn_type
 from pulumi_metal_reset.testing._wire import PropertyMap
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
 from pulumi_metal_reset.testing.faketime import faketime_env
@@ -374,3 +375,11 @@ def test_diff_unknown_with_no_change_keeps_the_providers_keys() -> None:
 
     assert (same.changes, same.changed_keys) == (DIFF_NONE, ["from-provider"])
     assert (changed.changes, changed.changed_keys) == (DIFF_SOME, ["label"])
+
+
+def test_a_urn_name_may_hold_the_delimiter() -> None:
+    """urn.go's Name is everything after the third `::`; Type the last `$`-joined type."""
+    urn = make_urn("dev", "proj", "my:mod:Parent$metal:index:Token", "ops::primary")
+
+    assert urn_name(urn) == "ops::primary"
+    assert urn_type(urn) == "metal:index:Token"
