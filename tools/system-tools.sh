@@ -8,7 +8,8 @@
 #
 # Where a package is still missing, the tests that need it are skipped with the reason, unless a
 # flag requires it: METAL_RESET_REQUIRE_SYSTEM_TOOLS=1 (set by .ci/run) requires all of them,
-# METAL_RESET_REQUIRE_FAKETIME=1 (the older flag) libfaketime. Then this exits 1.
+# METAL_RESET_REQUIRE_FAKETIME=1 (the older flag) libfaketime and openssl, as tests/conftest.py
+# does. Then this exits 1.
 set -eu
 python=${1:?usage: tools/system-tools.sh VENV_PYTHON}
 
@@ -24,7 +25,7 @@ has() {
 
 required() {
 	[ "${METAL_RESET_REQUIRE_SYSTEM_TOOLS:-}" = 1 ] ||
-		{ [ "$1" = faketime ] && [ "${METAL_RESET_REQUIRE_FAKETIME:-}" = 1 ]; }
+		{ { [ "$1" = faketime ] || [ "$1" = openssl ]; } && [ "${METAL_RESET_REQUIRE_FAKETIME:-}" = 1 ]; }
 }
 
 missing=""

@@ -110,8 +110,8 @@ class TokenStack:
 
 
 def raised(error: str | None, exception: str, message: str) -> bool:
-    """True when ``error`` ends as the installed SDK's dynamic-provider server reports
-    ``exception(message)`` (see ``tests/pulumi_versions.py`` for the two forms)."""
+    """True when ``error`` ends as the dynamic-provider server reports ``exception(message)``
+    (a traceback's last line, see ``tests/pulumi_versions.py``)."""
     return (error or "").rstrip().endswith(provider_error_tail(exception, message))
 
 
@@ -122,9 +122,16 @@ def _token_stack(
     provider server inherits this environment)."""
     for key in ("METAL_AUTH_TOKEN", "EQUINIX_API_ENDPOINT", "EQUINIX_API_TIMEOUT"):
         monkeypatch.delenv(key, raising=False)
-    target = tmp_path / program
+    return TokenStack(
+        dir=copy_program(program, tmp_path), state_dir=tmp_path / "state", emulator=emulator
+    )
+
+
+def copy_program(program: str, into: Path) -> Path:
+    """A private copy of the test program ``program`` at ``into/<program>``."""
+    target = into / program
     shutil.copytree(PROGRAMS / program, target, ignore=shutil.ignore_patterns("__pycache__"))
-    return TokenStack(dir=target, state_dir=tmp_path / "state", emulator=emulator)
+    return target
 
 
 @pytest.fixture

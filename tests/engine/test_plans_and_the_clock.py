@@ -20,14 +20,13 @@ import pytest
 from pulumi_metal_reset.emulator import Emulator
 from pulumi_metal_reset.testing.faketime import faketime_env
 
-from .conftest import PROGRAMS, TokenStack
+from .conftest import TokenStack, copy_program
 
 pytestmark = [pytest.mark.engine, pytest.mark.faketime]
 
 #: A 30-day schedule created at noon on 2030-01-01 starts at that UTC midnight; its first
 #: rotation falls due 30 days on.
 BOUNDARY = "2030-01-31T00:00:00Z"
-PROGRAM = PROGRAMS / "review"
 URN_ADMIN = "urn:pulumi:dev::infra::pulumi-python:dynamic/metal:PasswordResetToken::admin"
 
 
@@ -42,8 +41,9 @@ def created_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for the module (the state names no emulator: each test copies it and uses its own)."""
     root = tmp_path_factory.mktemp("created")
     with Emulator() as emulator:
-        stack = TokenStack(dir=root / "review", state_dir=root / "state", emulator=emulator)
-        shutil.copytree(PROGRAM, stack.dir, ignore=shutil.ignore_patterns("__pycache__"))
+        stack = TokenStack(
+            dir=copy_program("review", root), state_dir=root / "state", emulator=emulator
+        )
         first = stack.engine(clock("2030-01-01 12:00:00"), rotateEvery="30d").up()
         assert first.ok, first.error
         assert first.outputs["nextRotationAt"] == BOUNDARY
