@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+
+from tests.fresh_python import fresh_python
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pulumi_metal_reset"
 
@@ -192,9 +192,7 @@ def test_client_import_loads_no_validation_layer() -> None:
         "print(sorted(m for m in ('pulumi_metal_reset.settings', 'pulumi_metal_reset.inputs', "
         "'email_validator', 'pulumi') if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = fresh_python(code)
     assert out.strip() == "[]"
 
 
@@ -339,9 +337,7 @@ def test_provider_import_does_not_load_the_http_stack() -> None:
         "print(sorted(m for m in ('requests', 'urllib3', 'email_validator', "
         "'pulumi_metal_reset.client', 'pulumi_metal_reset.emulator') if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = fresh_python(code)
     assert out.strip() == "[]"
 
 
@@ -361,9 +357,7 @@ def test_the_first_create_builds_no_response_model() -> None:
         "    client.reset_password()\n"
         "    print('pulumi_metal_reset.api_models' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = fresh_python(code)
     assert out.split() == ["False", "True"]
 
 
@@ -402,9 +396,7 @@ def test_delivery_code_loads_only_when_a_resource_delivers() -> None:
         " 'pulumi_metal_reset.delivery.sinks') if m in sys.modules);"
         "print(before, after)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = fresh_python(code)
     assert out.strip() == "[] []"
 
 

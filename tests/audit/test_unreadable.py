@@ -15,6 +15,7 @@ import pytest
 
 from pulumi_metal_reset.audit.export import decode
 from pulumi_metal_reset.cli import main
+from tests.fresh_python import fresh_python
 
 EXPORTS = Path(__file__).parent / "exports"
 PROD: dict[str, Any] = json.loads((EXPORTS / "prod-v3-ciphertext.json").read_text())
@@ -176,7 +177,4 @@ def test_the_audit_loads_neither_pulumi_nor_the_http_stack() -> None:
         "print(sorted(m for m in ('pulumi', 'requests', 'urllib3', 'grpc', 'http.client', "
         "'socket', 'pulumi_metal_reset.client') if m in sys.modules))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.splitlines()[-1] == "[]"
+    assert fresh_python(code).splitlines()[-1] == "[]"

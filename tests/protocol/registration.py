@@ -7,9 +7,9 @@ Under mocks the SDK serializes the provider exactly as for the engine; only the 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
+
+from tests.fresh_python import fresh_python
 
 _SCRIPT = r"""
 import json, pulumi
@@ -38,9 +38,7 @@ print(json.dumps(captured))
 
 
 def registered_inputs() -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, check=True, timeout=120
-    ).stdout
+    out = fresh_python(_SCRIPT)
     captured: list[dict[str, Any]] = json.loads(out.strip().splitlines()[-1])
     assert len(captured) == 1
     return captured[0]

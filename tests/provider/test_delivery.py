@@ -9,8 +9,6 @@ the real engine are in tests/examples/test_write_only_delivery.py.
 from __future__ import annotations
 
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from pulumi_metal_reset.errors import (
 )
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 from tests.delivery.store import UnreliableStore, file_writer
+from tests.fresh_python import fresh_python
 
 from .conftest import DirectStack
 
@@ -99,9 +98,7 @@ def test_a_first_call_without_delivery_loads_no_delivery_code() -> None:
         "p.check({}, {'email': 'ops@example.com', 'deliver_to': {'kind': 'file', 'path': '/p'}})\n"
         "print('pulumi_metal_reset.delivery.models' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    out = fresh_python(code).split("\n")
     assert out[:2] == ["[]", "True"]
 
 

@@ -9,8 +9,7 @@ models (a create that succeeds reads no body) and the delivery models (no `deliv
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.fresh_python import fresh_python
 
 FIRST_CALLS = """
 import base64, sys
@@ -42,7 +41,5 @@ print(before, after_check, after_create)
 def test_first_check_and_create_load_no_pydantic_layer_and_no_body_model() -> None:
     """`pydantic` is pydantic's Python layer; the emulator in the same process uses none of it.
     requests loads at the first Create, not before."""
-    out = subprocess.run(
-        [sys.executable, "-c", FIRST_CALLS], capture_output=True, text=True, check=True
-    ).stdout
+    out = fresh_python(FIRST_CALLS)
     assert out.strip() == "[] [] ['requests']"
