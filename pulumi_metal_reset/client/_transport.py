@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import math
 import os
 import random
@@ -119,13 +118,6 @@ def retry_policy(max_retries: int, max_retry_wait: float) -> Retry:
     )
 
 
-class _BlockAllCookies(http.cookiejar.DefaultCookiePolicy):
-    """An empty allow-list: the API sets no cookies, and a shared jar would be mutable state."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_domains=[])
-
-
 @dataclass(frozen=True)
 class Transport:
     """A session set up for one endpoint, and where its CA bundle came from (for messages)."""
@@ -150,16 +142,18 @@ class Transport:
 
         `url` is the resource's URL and `query` its percent-encoded query ("?email=..."), or "".
         `Session.request` would merge the session's headers, proxies, TLS settings and cookies
-        into every request, then prepare it; they were settled when the session was made (its
-        jar keeps no cookie), so each method and URL is prepared once, and a call copies that,
-        appends its query and applies its auth. The copy goes to the adapter the session has
-        mounted for the URL, as `Session.send` does.
+        into every request, then prepare it; they were settled when the session was made, so
+        each method and URL is prepared once, and a call copies that, appends its query and
+        applies its auth. The copy goes to the adapter the session has mounted for the URL, as
+        `Session.send` does, but without `Session.send`'s cookie handling: no response's cookie
+        is ever kept, so none is sent (the API sets none, and a shared jar would be mutable
+        state across threads).
         """
         session = self.session
         prepared = self._prepared.get((method, url))
         if prepared is None:
             prepared = requests.PreparedRequest()
-            prepared.prepare(method=method, url=url, headers=self.headers, cookies=session.cookies)
+            prepared.prepare(method=method, url=url, headers=self.headers)
             self._prepared[method, url] = prepared
         request = prepared.copy()
         # As prepared: requests re-quotes a URL, which leaves a percent-encoded query unchanged.
@@ -204,7 +198,6 @@ def _new_transport(conn: Connection) -> Transport:
     if https and ca_variable is not None and not os.path.exists(str(verify)):
         raise missing_ca_bundle(ca_variable)
     session = requests.Session()
-    session.cookies.set_policy(_BlockAllCookies())
     session.trust_env = False  # the environment was read just now, once
     session.verify = verify
     # requests' own resolution (NO_PROXY, lower case first), for this endpoint only.
