@@ -119,12 +119,12 @@ def test_rotate_on_create_delivers_and_keeps_nothing(
     assert target.read_text() == password
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     outs = deployment.outputs
-    assert outs["new_password"] is None
+    assert "new_password" not in outs
     assert (outs["deliver_to"], outs["store_password"]) == (made, False)
     assert outs["password_fingerprint"] == fingerprint(password, str(deployment.id))
     assert outs["delivery"] == f"file: {target} (0600)"
     assert outs["delivered_at"] is not None
-    assert outs["delivery_pending"] is None
+    assert "delivery_pending" not in outs
     assert outs["rotation_history"] == [
         {  # no slot: this resource has no schedule
             "at": outs["rotated_at"],
@@ -149,7 +149,7 @@ def test_every_rotation_records_a_fingerprint_and_history_without_a_sink(
     password = emulator.password_of(DEV_USER)
     assert password is not None
     assert outs["new_password"] == password
-    assert outs["delivery"] is None
+    assert "delivery" not in outs
     assert outs["rotation_history"][-1]["fingerprint"] == fingerprint(password, str(deployment.id))
     assert [e["reason"] for e in outs["rotation_history"]] == ["rotation_triggers changed"] * 3
     assert {e["slot"] for e in outs["rotation_history"]} == {outs["rotation_slot"]}
@@ -224,7 +224,7 @@ def test_an_email_change_mails_then_rotates_then_delivers(
     assert calls(emulator) == ["POST", "DELETE"]
     assert target.read_text() == emulator.password_of(DEV_USER)
     assert deployment.outputs["email"] == "new@example.com"
-    assert deployment.outputs["delivery_pending"] is None
+    assert "delivery_pending" not in deployment.outputs
 
 
 def test_a_failed_delivery_keeps_the_password_then_the_next_run_delivers_it(
@@ -254,7 +254,7 @@ def test_a_failed_delivery_keeps_the_password_then_the_next_run_delivers_it(
     outs = deployment.outputs
     assert outs["new_password"] == password  # store_password=False, yet kept: never lost
     assert outs["delivery_pending"].startswith("delivering the password rotated at ")
-    assert outs["delivery"] is None
+    assert "delivery" not in outs
     assert "delivered_to" not in outs["rotation_history"][-1]
     warning = capsys.readouterr().err
     assert (
@@ -286,8 +286,8 @@ def test_a_failed_delivery_keeps_the_password_then_the_next_run_delivers_it(
     assert calls(emulator) == []
     assert target.read_text() == password
     outs = deployment.outputs
-    assert outs["new_password"] is None
-    assert outs["delivery_pending"] is None
+    assert "new_password" not in outs
+    assert "delivery_pending" not in outs
     assert outs["delivery"] is not None
     assert outs["rotation_history"][-1]["delivered_to"] == outs["delivery"]
     assert outs["password_fingerprint"] == fingerprint(password, str(deployment.id))
@@ -308,7 +308,7 @@ def test_a_rotation_supersedes_a_pending_delivery(
     deployment.up(news | {"rotation_triggers": {"t": "3"}})
     assert calls(emulator) == ["DELETE"]  # one rotation; the stale password is not delivered
     assert target.read_text() == emulator.password_of(DEV_USER)
-    assert deployment.outputs["delivery_pending"] is None
+    assert "delivery_pending" not in deployment.outputs
     assert ["delivered_to" in e for e in deployment.outputs["rotation_history"]] == [False, True]
 
 
@@ -328,7 +328,8 @@ def test_removing_deliver_to_while_pending_keeps_the_password_in_state(
     assert calls(emulator) == []
     outs = deployment.outputs
     assert outs["new_password"] == emulator.password_of(DEV_USER)
-    assert (outs["delivery_pending"], outs["deliver_to"]) == (None, None)
+    assert "delivery_pending" not in outs
+    assert "deliver_to" not in outs
 
 
 def test_adding_deliver_to_delivers_the_password_already_in_state(
@@ -346,7 +347,7 @@ def test_adding_deliver_to_delivers_the_password_already_in_state(
     assert deployment.up(news) == "update"
     assert calls(emulator) == []
     assert target.read_text() == emulator.password_of(DEV_USER)
-    assert deployment.outputs["new_password"] is None
+    assert "new_password" not in deployment.outputs
     assert deployment.up(news) == "same"
 
 

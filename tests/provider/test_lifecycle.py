@@ -6,10 +6,12 @@ tests/protocol and the whole program path in tests/examples.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
+from pulumi.runtime import rpc
 
 from pulumi_metal_reset import provider as provider_module
 from pulumi_metal_reset import schedule
@@ -23,6 +25,7 @@ from pulumi_metal_reset.errors import (
 )
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.settings import MISSING_CREDENTIAL
+from pulumi_metal_reset.state import Outputs
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 
 from .conftest import DirectStack, make_provider
@@ -43,13 +46,26 @@ def test_create_posts_once_and_records_state(deployment: DirectStack, emulator: 
     outs = deployment.outputs
     assert outs["email"] == EMAIL
     assert outs["rotation_count"] == 0
-    assert outs["new_password"] is None
-    assert outs["rotated_at"] is None
+    assert "new_password" not in outs
+    assert "rotated_at" not in outs
     assert outs["requested_at"].endswith("Z")
     assert outs["rotation_triggers"] == {}
     assert outs["credential_id"] == credential_id(DEV_TOKEN)
-    assert outs["schedule_note"] is None
+    assert "schedule_note" not in outs
     assert "auth_token" not in outs
+
+
+def test_a_property_left_out_is_what_the_server_would_send_for_none() -> None:
+    """The provider drops None values (`_sent`) because the SDK's server drops them anyway:
+    pinned on the installed SDK, so a release that started sending nulls would fail here."""
+    outs = Outputs(email=EMAIL).to_wire()
+    assert None in outs.values()
+
+    def wire(props: dict[str, Any]) -> Any:
+        return asyncio.run(rpc.serialize_properties(props, {}))
+
+    assert wire(provider_module._sent(outs)) == wire(outs)
+    assert None not in provider_module._sent(outs).values()
 
 
 def test_rotate_on_create_rotates_right_after(deployment: DirectStack, emulator: Emulator) -> None:
@@ -220,7 +236,7 @@ def test_missing_token_fails_only_when_a_call_is_needed(emulator: Emulator) -> N
     bare.up({"email": EMAIL, "auth_token": "metal-emulator-dev-token"})
     emulator.reset_journal()
     assert bare.up({"email": EMAIL}) == "update"  # ~credential_id: recorded, no call
-    assert bare.outputs["credential_id"] is None
+    assert "credential_id" not in bare.outputs
     assert bare.up({"email": EMAIL}) == "same"
     assert bare.up({"email": EMAIL, "rotate_every": "1h"}) == "update"
     failures = bare.provider.check(
