@@ -15,6 +15,10 @@
   calls, minus re-merging the session's settings and re-preparing on every call, which measured
   a third of the client's CPU per call. The adapter still sends it: same pool, retries, proxies,
   TLS checks, and the same requests exceptions for every transport failure.
+* The mounted adapter (`_Adapter`) is requests' own with three lookups made once: each
+  response's cookies are not parsed (none is kept), and a URL's pool and request target, which
+  depend only on settings fixed with the session, are found once per URL. Together they measured
+  a quarter of a create's CPU.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
-from requests.utils import get_environ_proxies
+from requests.utils import get_encoding_from_headers, get_environ_proxies
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
@@ -40,6 +44,9 @@ from pulumi_metal_reset._version import __version__
 from pulumi_metal_reset.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from urllib3.connectionpool import ConnectionPool
     from urllib3.response import BaseHTTPResponse
 
     from pulumi_metal_reset.connection import Connection
@@ -89,6 +96,61 @@ class _Retry(Retry):
             return super().get_retry_after(response)
         except InvalidHeader:
             return None
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter for a session whose `verify`, `cert` and `proxies` never change.
+
+    Each override is one of `HTTPAdapter`'s documented subclassing hooks, and each skips work
+    whose answer cannot change: the pool for a URL depends only on its scheme, host and port
+    and those settings; with no proxy the request target is the URL's path and query, as
+    `request_url` computes it; and a response's cookies are never read (`Transport.send`).
+    """
+
+    def __init__(self, max_retries: Retry) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=max_retries)
+        self._pools: dict[str, ConnectionPool] = {}
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: str | tuple[str, str] | None = None,
+    ) -> ConnectionPool:
+        # One endpoint per session, so one pool, never evicted (the manager keeps four).
+        url = str(request.url).partition("?")[0]
+        pool = self._pools.get(url)
+        if pool is None:
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            self._pools[url] = pool
+        return pool
+
+    def close(self) -> None:
+        self._pools.clear()  # the manager closes them; a later send finds new ones
+        super().close()
+
+    def request_url(
+        self, request: requests.PreparedRequest, proxies: Mapping[str, str] | None
+    ) -> str:
+        if proxies:
+            return super().request_url(request, proxies)
+        return request.path_url
+
+    def build_response(
+        self, req: requests.PreparedRequest, resp: BaseHTTPResponse
+    ) -> requests.Response:
+        # `HTTPAdapter.build_response` without `extract_cookies_to_jar`.
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason  # type: ignore[assignment]  # as requests sets it: maybe None
+        response.url = str(req.url)  # prepared from a str, so never bytes
+        response.request = req
+        response.connection = self
+        return response
 
 
 def retry_policy(max_retries: int, max_retry_wait: float) -> Retry:
@@ -202,11 +264,7 @@ def _new_transport(conn: Connection) -> Transport:
     session.verify = verify
     # requests' own resolution (NO_PROXY, lower case first), for this endpoint only.
     session.proxies = {} if conn.loopback else dict(get_environ_proxies(conn.api_url))
-    adapter = HTTPAdapter(
-        pool_connections=4,
-        pool_maxsize=POOL_MAXSIZE,
-        max_retries=retry_policy(conn.max_retries, conn.max_retry_wait),
-    )
+    adapter = _Adapter(retry_policy(conn.max_retries, conn.max_retry_wait))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     headers = CaseInsensitiveDict(session.headers)  # requests' defaults: Accept-Encoding, ...
