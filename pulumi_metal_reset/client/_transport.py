@@ -15,10 +15,9 @@
   calls, minus re-merging the session's settings and re-preparing on every call, which measured
   a third of the client's CPU per call. The adapter still sends it: same pool, retries, proxies,
   TLS checks, and the same requests exceptions for every transport failure.
-* The mounted adapter (`_Adapter`) is requests' own with three lookups made once: each
-  response's cookies are not parsed (none is kept), and a URL's pool and request target, which
-  depend only on settings fixed with the session, are found once per URL. Together they measured
-  a quarter of a create's CPU.
+* The mounted adapter (`_Adapter`) is requests' own, minus per-call work whose answer cannot
+  change: a URL's pool is looked up once, a request target without a proxy is the URL's path,
+  and no response's cookies are parsed (none is kept). That measured a fifth less CPU per create.
 """
 
 from __future__ import annotations
@@ -118,7 +117,8 @@ class _Adapter(HTTPAdapter):
         proxies: Mapping[str, str] | None = None,
         cert: str | tuple[str, str] | None = None,
     ) -> ConnectionPool:
-        # One endpoint per session, so one pool, never evicted (the manager keeps four).
+        # One endpoint per session, so one pool, never evicted (the manager keeps four). Two
+        # threads may both miss here at first; the manager hands each the same pool.
         url = str(request.url).partition("?")[0]
         pool = self._pools.get(url)
         if pool is None:
