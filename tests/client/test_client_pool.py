@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import requests
+from requests.adapters import HTTPAdapter
+
 from pulumi_metal_reset.client import POOL_MAXSIZE, _transport
 
 from .conftest import MakeClient, connection
@@ -47,6 +50,21 @@ def test_adapter_pool_and_policy() -> None:
     # The environment was read once, when the session was made (test_client_proxy/_tls).
     assert session.trust_env is False
     assert session.proxies == {}
+
+
+def test_a_url_keeps_its_pool_and_other_tls_settings_never_share_it() -> None:
+    """The adapter remembers a URL's pool, keyed on the TLS settings too (CVE-2024-35195)."""
+    conn = connection(api_url="https://api.equinix.com", max_retries=2, max_retry_wait=0.5)
+    adapter = _transport.transport_for(conn).session.get_adapter("https://api.equinix.com/")
+    assert isinstance(adapter, HTTPAdapter)
+    request = requests.PreparedRequest()
+    request.prepare(method="POST", url="https://api.equinix.com/metal/v1/reset-password?email=a")
+    pool = adapter.get_connection_with_tls_context(request, True)
+    request.prepare_url("https://api.equinix.com/metal/v1/reset-password?email=b", None)
+    assert adapter.get_connection_with_tls_context(request, True) is pool
+    assert adapter.get_connection_with_tls_context(request, False) is not pool
+    adapter.close()
+    assert adapter.get_connection_with_tls_context(request, True) is not pool
 
 
 def test_four_threads_share_keep_alive_connections(
