@@ -1,7 +1,8 @@
-"""Section 5, the diagnosis: runs (a) imports, (b) per-call costs, (c) memory, and prints them.
+"""Section 5, the diagnosis: runs (a) imports, (b) per-call costs, (c) memory, (d) a replay of
+each provider's steps in one thread, and prints them.
 
-The measurements live in `diagnose_startup.py` and `diagnose_calls.py`; README.md explains how
-to read them and lists the fixes they point at.
+The measurements live in `diagnose_startup.py`, `diagnose_calls.py` and `diagnose_replay.py`;
+README.md explains how to read them and lists the fixes they point at.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 
 import diagnose_calls
 import diagnose_pyspy
+import diagnose_replay
 import diagnose_startup
+import replay_child
 from bench_common import EmulatorProcess, Plan, print_table
 from bench_report import LABELS
 from bench_servers import Variant
@@ -52,6 +55,7 @@ def run(
     python = next(v.python for v in variants if v.key == "ours")
     sdk_python = sdk_python if "sdk" in plan.diagnose else None
     out["import_rss_mib"] = diagnose_startup.import_rss_table(python, sdk_python)
+    out["replayed_pair_ms"] = diagnose_replay.replay(variants, emu, plan)
     return out
 
 
@@ -116,6 +120,7 @@ def report(d: dict[str, Any]) -> None:
         rows,
     )
     print("   peak RSS of a fresh interpreter importing, MiB: " + _top(d["import_rss_mib"], 9))
+    _report_replay(d["replayed_pair_ms"])
     scaling = d["sampled_scaling_up"]
     if "skipped" in scaling:
         print(f"   py-spy of a test-engine up: not run, {scaling['skipped']}")
@@ -127,3 +132,22 @@ def report(d: dict[str, Any]) -> None:
             f"(+ {proc['imports_cpu_ms_total']:.0f} ms importing); inclusive: "
             f"{_top(proc['on_stack_ms'], 8, 2)}"
         )
+
+
+def _report_replay(replayed: dict[str, Any]) -> None:
+    any_run = next(iter(replayed.values()))
+    rows = [
+        [
+            LABELS[key],
+            *(f"{r['best_ms'][step]:.3f}" for step in replay_child.STEPS),
+            f"{r['best_total_ms']:.3f}",
+            f"{r['median_total_ms']:.3f}",
+        ]
+        for key, r in replayed.items()
+    ]
+    print_table(
+        f"   (d) one Check+Create replayed in one thread, no gRPC: warm CPU ms per pair, best of "
+        f"{any_run['runs']} alternating runs of {any_run['pairs_per_run']} pairs",
+        ["variant", "check", "ser. inputs", "create", "ser. outputs", "total", "median total"],
+        rows,
+    )

@@ -154,3 +154,8 @@ def test_diagnosis_fills_every_part(results: dict[str, Any]) -> None:
     assert all(_number(v) for v in diagnosis["rss_phases_mib"]["ours"].values())
     assert all(_number(v) for v in diagnosis["http_stacks_ms"].values())
     assert all(_number(v) for v in diagnosis["import_rss_mib"].values())
+    replayed = diagnosis["replayed_pair_ms"]["ours"]
+    assert replayed["runs"] == 1
+    assert set(replayed["best_ms"]) == {"check", "serialize_inputs", "create", "serialize_outputs"}
+    assert all(v > 0 for v in replayed["best_ms"].values())
+    assert replayed["best_total_ms"] == pytest.approx(sum(replayed["best_ms"].values()))
