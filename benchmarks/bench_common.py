@@ -166,14 +166,38 @@ def peak_rss_kib(pid: int | None) -> tuple[int | None, int | None]:
 
 def cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU time of a live process, from /proc/<pid>/stat."""
+    usage = cpu_usage(pid)
+    return None if usage is None else usage.user_s + usage.system_s
+
+
+@dataclass(frozen=True)
+class CpuUsage:
+    """A live process's CPU so far, split as the kernel counts it (10 ms ticks)."""
+
+    user_s: float
+    system_s: float
+    #: Times one of its threads gave up the CPU to wait: for the GIL, a lock or a socket.
+    voluntary_switches: int
+
+
+def cpu_usage(pid: int | None) -> CpuUsage | None:
+    """From /proc/<pid>/stat and each thread's /proc/<pid>/task/<tid>/status; None without."""
     if pid is None:
         return None
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except (OSError, IndexError):
         return None
+    switches = 0
+    for task in tasks:
+        try:
+            rows = (task / "status").read_text().splitlines()
+        except OSError:
+            continue  # a thread that ended since the listing
+        switches += sum(int(r.split()[1]) for r in rows if r.startswith("voluntary_ctxt_switches:"))
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return CpuUsage(int(fields[11]) / ticks, int(fields[12]) / ticks, switches)
 
 
 # --- the emulator in its own process -----------------------------------------------------------

@@ -37,6 +37,8 @@ def provider_server(summary: dict[str, Any], rounds: int, creates: int) -> None:
         ("peak_rss_mib", "provider peak RSS, MiB", 1),
         ("cpu_to_first_create_s", "provider CPU s to 1st create", 2),
         ("cpu_ms_per_pair", "provider CPU ms per Check+Create", 2),
+        ("system_ms_per_pair", "  of which kernel (system) ms", 2),
+        ("switches_per_pair", "thread waits per Check+Create", 1),
     ):
         row = [label, *(_cell(figures[k][name], digits) for k in keys)]
         row.append(fmt_ratio(_spread(ratios.get("ours/bare", {}).get(name))))

@@ -18,10 +18,11 @@ from typing import Any
 from bench_common import (
     HERE,
     RPC_TIMEOUT,
+    CpuUsage,
     EmulatorProcess,
     Plan,
     Spread,
-    cpu_seconds,
+    cpu_usage,
     peak_rss_kib,
     ratios,
 )
@@ -122,6 +123,12 @@ class ServerRun:
     #: load (from /proc, 10 ms ticks): steadier than wall times on a machine shared with others.
     cpu_to_first_create_s: float | None = None
     cpu_ms_per_pair: float | None = None
+    #: Of `cpu_ms_per_pair`, what the kernel spent for the process (system time); and how often
+    #: per pair one of its threads stopped to wait (for the GIL, the socket, the pool's lock).
+    #: The in-process replay (diagnosis (d)) has neither: this is where the server's threads
+    #: add to a provider's own difference.
+    system_ms_per_pair: float | None = None
+    switches_per_pair: float | None = None
 
 
 def run_once(variant: Variant, emu: EmulatorProcess, plan: Plan) -> ServerRun:
@@ -132,13 +139,13 @@ def run_once(variant: Variant, emu: EmulatorProcess, plan: Plan) -> ServerRun:
         configure(server, provider_config(emu))
         check_s, create_s = check_and_create(server, variant.blob, "first")
         first = time.perf_counter()
-        cpu_first = cpu_seconds(server.pid)
+        before = cpu_usage(server.pid)
         wall, _ = concurrently(
             lambda n: check_and_create(server, variant.blob, f"u{n}"),
             plan.creates,
             plan.concurrency,
         )
-        cpu_after = cpu_seconds(server.pid)
+        after = cpu_usage(server.pid)
         peak, rss = peak_rss_kib(server.pid)
     posts = emu.successful("POST")
     if posts != plan.creates + 1:
@@ -155,13 +162,21 @@ def run_once(variant: Variant, emu: EmulatorProcess, plan: Plan) -> ServerRun:
         creates_per_s=plan.creates / wall if wall > 0 else 0.0,
         peak_rss_kib=peak,
         rss_kib=rss,
-        cpu_to_first_create_s=cpu_first,
-        cpu_ms_per_pair=(
-            None
-            if cpu_first is None or cpu_after is None
-            else (cpu_after - cpu_first) / plan.creates * 1e3
-        ),
+        cpu_to_first_create_s=None if before is None else before.user_s + before.system_s,
+        **_per_pair(before, after, plan.creates),
     )
+
+
+def _per_pair(before: CpuUsage | None, after: CpuUsage | None, pairs: int) -> dict[str, float]:
+    if before is None or after is None:
+        return {}
+    return {
+        "cpu_ms_per_pair": (after.user_s + after.system_s - before.user_s - before.system_s)
+        / pairs
+        * 1e3,
+        "system_ms_per_pair": (after.system_s - before.system_s) / pairs * 1e3,
+        "switches_per_pair": (after.voluntary_switches - before.voluntary_switches) / pairs,
+    }
 
 
 def measure(
@@ -185,6 +200,8 @@ FIGURES: dict[str, Callable[[ServerRun], float | None]] = {
     "peak_rss_mib": lambda r: None if r.peak_rss_kib is None else r.peak_rss_kib / 1024,
     "cpu_to_first_create_s": lambda r: r.cpu_to_first_create_s,
     "cpu_ms_per_pair": lambda r: r.cpu_ms_per_pair,
+    "system_ms_per_pair": lambda r: r.system_ms_per_pair,
+    "switches_per_pair": lambda r: r.switches_per_pair,
 }
 
 
@@ -208,6 +225,8 @@ def summarise(runs: Mapping[str, list[ServerRun]]) -> dict[str, Any]:
             "peak_rss_mib",
             "cpu_to_first_create_s",
             "cpu_ms_per_pair",
+            "system_ms_per_pair",
+            "switches_per_pair",
         ):
             get = FIGURES[name]
             tops = [get(r) for r in runs[top]]

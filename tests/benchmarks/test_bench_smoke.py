@@ -34,6 +34,8 @@ FIGURES = (
     "peak_rss_mib",
     "cpu_to_first_create_s",
     "cpu_ms_per_pair",
+    "system_ms_per_pair",
+    "switches_per_pair",
 )
 
 
@@ -79,6 +81,9 @@ def test_every_figure_of_the_table_is_measured(results: dict[str, Any], variant:
     figures = results["provider_server"]["summary"]["figures"][variant]
     for name in FIGURES:
         assert _spread_ok(figures[name]), (variant, name, figures[name])
+    # Every call is a gRPC request a worker thread waited for: a count of 0 means no thread's
+    # switches were read.
+    assert figures["switches_per_pair"]["median"] > 0
     assert results["provider_server"]["runs"][variant]
     assert _spread_ok(results["provider_server"]["summary"]["ratios"]["ours/bare"]["creates_per_s"])
 
