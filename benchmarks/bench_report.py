@@ -91,7 +91,8 @@ def print_goals(verdicts: dict[str, Any]) -> None:
     rows = []
     for name, verdict in verdicts.items():
         value = verdict["value"]
-        shown = "-" if value is None else f"{value:.2f}x"
+        # Three decimals: at two, a miss such as 0.597 against 0.6 would print as "0.60x".
+        shown = "-" if value is None else f"{value:.3f}x"
         met = {True: "met", False: "NOT met", None: "not measured"}[verdict["met"]]
         rows.append([name, shown, met])
     print_table("Goals of issue 12 (medians of per-round ratios)", ["goal", "measured", ""], rows)
