@@ -55,10 +55,14 @@ test-floors: $(FLOORS_STAMP) system-tools
 # A fresh venv whenever pyproject.toml or the pin script changes. tools/floors.py derives the pins
 # from pyproject.toml; one resolve installs them with the package and its extras, so a dev tool
 # that needs a newer runtime dependency fails here instead of lifting it. pip warns, but installs,
-# a yanked release pinned exactly: a floor must never name one.
+# a yanked release pinned exactly: a floor must never name one. Python is a floor too: the venv
+# is made with the oldest Python requires-python admits (FLOORS_PYTHON, else tools/floors.py
+# --python finds one), and the lane fails, with what to do, where there is none.
 $(FLOORS_STAMP): pyproject.toml tools/floors.py | $(STAMP)
 	rm -rf $(FLOORS_VENV)
-	$(PYTHON) -m venv $(FLOORS_VENV)
+	@floor_python="$${FLOORS_PYTHON:-$$($(BIN)/python tools/floors.py --python)}" \
+		&& echo "$$floor_python -m venv $(FLOORS_VENV)" && "$$floor_python" -m venv $(FLOORS_VENV)
+	$(FLOORS_BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python tools/floors.py > $(FLOORS_VENV)/floors.txt
 	@cat $(FLOORS_VENV)/floors.txt
 	@$(FLOORS_BIN)/python -m pip install --quiet -r $(FLOORS_VENV)/floors.txt \

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
+import platform
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -18,10 +19,20 @@ from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from tests.pulumi_versions import TRACEBACK_SINCE
-from tools.floors import FloorError, floor_of, floors, install_extras, load, runtime_requirements
+from tools.floors import (
+    FloorError,
+    floor_interpreter,
+    floor_of,
+    floors,
+    install_extras,
+    load,
+    python_floor,
+    runtime_requirements,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = load(ROOT / "pyproject.toml")
@@ -177,3 +188,76 @@ def test_the_sdk_floor_sends_tracebacks() -> None:
     tree = ast.parse(Path(spec.origin).read_text())
     defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
     assert "_abort_with_traceback" in defined
+
+
+@pytest.mark.parametrize(
+    ("requires", "minor"), [(">=3.10", "3.10"), (">=3.11.2,<4", "3.11"), (">=3", "3.0")]
+)
+def test_the_python_floor_is_the_lowest_minor_requires_python_admits(
+    requires: str, minor: str
+) -> None:
+    assert python_floor({"project": {"requires-python": requires}}) == minor
+
+
+@pytest.mark.parametrize("requires", ["", ">3.9", "~=3.10"])
+def test_a_requires_python_without_one_floor_is_refused(requires: str) -> None:
+    with pytest.raises(FloorError, match="has no single `>=` floor"):
+        python_floor({"project": {"requires-python": requires}})
+
+
+def _fake_python(path: Path, prints: str, code: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho {prints}\nexit {code}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_the_floor_python_skips_a_shim_that_fails_and_takes_pyenvs_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pyenv shim for an unselected version is on PATH but exits non-zero when run."""
+    _fake_python(tmp_path / "bin" / "python3.10", "pyenv: python3.10: command not found", 127)
+    versions = tmp_path / "pyenv" / "versions"
+    _fake_python(versions / "3.10.9" / "bin" / "python3.10", "3.10")
+    newest = _fake_python(versions / "3.10.13" / "bin" / "python3.10", "3.10")
+    _fake_python(versions / "3.10-dev" / "bin" / "python3.10", "3.10")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    assert floor_interpreter(PYPROJECT) == str(newest)
+
+
+def test_a_working_floor_python_on_path_comes_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_path = _fake_python(tmp_path / "bin" / "python3.10", "3.10")
+    _fake_python(tmp_path / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10", "3.10")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    assert floor_interpreter(PYPROJECT) == str(on_path)
+
+
+def test_no_floor_python_stops_the_script_with_what_to_do(tmp_path: Path) -> None:
+    """One that reports another version does not count either."""
+    _fake_python(tmp_path / "bin" / "python3.10", "3.11")
+    env = {**os.environ, "PATH": str(tmp_path / "bin"), "PYENV_ROOT": str(tmp_path / "none")}
+    script = ROOT / "tools" / "floors.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--python"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "floors: No Python 3.10 interpreter was found (neither python3.10 on PATH nor one under "
+        "pyenv), and requires-python makes 3.10 the floor lane's Python; install Python 3.10, "
+        "or set FLOORS_PYTHON to the path of one."
+    ]
+
+
+def test_the_floor_lane_runs_on_the_python_floor() -> None:
+    """Floor lane: the oldest Python requires-python admits. Ordinary lane: one it admits."""
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if FLOOR_LANE:
+        assert running == python_floor(PYPROJECT)
+    else:
+        requires = SpecifierSet(PYPROJECT["project"]["requires-python"])
+        assert requires.contains(platform.python_version())

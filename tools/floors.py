@@ -9,6 +9,10 @@ tools (`dev`): a user who installs `pulumi-metal-reset[testing]` relies on those
 
     python tools/floors.py            # requirement lines, one pin per runtime dependency
     python tools/floors.py --extras   # the extras to install with the package: dev,testing,...
+    python tools/floors.py --python   # an interpreter of the oldest Python requires-python allows
+
+Python is a floor too: the floor lane runs on the oldest minor version `requires-python` admits,
+found as `python3.X` on PATH (what actions/setup-python provides) or else under pyenv.
 
 A requirement this script cannot turn into one exact pin (no `>=`, a `~=`/`==`/`>` clause, or a
 floor its own upper bound excludes) stops it with one sentence naming the requirement.
@@ -17,6 +21,9 @@ floor its own upper bound excludes) stops it with one sentence naming the requir
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -109,6 +118,59 @@ def install_extras(pyproject: dict[str, Any]) -> list[str]:
     return sorted(pyproject["project"].get("optional-dependencies", {}))
 
 
+def python_floor(pyproject: dict[str, Any]) -> str:
+    """The oldest minor version `requires-python` admits, as "3.10"."""
+    declared = pyproject["project"].get("requires-python", "")
+    lower = [spec for spec in SpecifierSet(declared) if spec.operator == ">="]
+    if len(lower) != 1:
+        raise FloorError(
+            f"requires-python {declared!r} in pyproject.toml has no single `>=` floor; give it "
+            "one (for example `>=3.10`) so the floor lane knows which Python to run on."
+        )
+    release = Version(lower[0].version).release
+    return f"{release[0]}.{release[1] if len(release) > 1 else 0}"
+
+
+def _pyenv_pythons(minor: str) -> list[Path]:
+    """pyenv's installs of `minor` (3.10.13, 3.10.12, ...), newest first."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    found: list[tuple[Version, Path]] = []
+    for folder in root.glob(f"versions/{minor}.*"):
+        try:
+            found.append((Version(folder.name), folder / "bin" / f"python{minor}"))
+        except InvalidVersion:
+            continue  # 3.10-dev and the like: not a release
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def floor_interpreter(pyproject: dict[str, Any]) -> str:
+    """An interpreter of the Python floor that runs: `python3.X` on PATH, else pyenv's newest.
+
+    A pyenv shim for a version that is not selected is on PATH but fails when run, so every
+    candidate is run once and must report the floor's version.
+    """
+    minor = python_floor(pyproject)
+    on_path = shutil.which(f"python{minor}")
+    for candidate in [*([Path(on_path)] if on_path else []), *_pyenv_pythons(minor)]:
+        try:
+            ran = subprocess.run(
+                [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except OSError:
+            continue
+        if ran.returncode == 0 and ran.stdout.strip() == minor:
+            return str(candidate)
+    raise FloorError(
+        f"No Python {minor} interpreter was found (neither python{minor} on PATH nor one under "
+        f"pyenv), and requires-python makes {minor} the floor lane's Python; install Python "
+        f"{minor}, or set FLOORS_PYTHON to the path of one."
+    )
+
+
 def load(path: Path) -> dict[str, Any]:
     with path.open("rb") as handle:
         loaded: dict[str, Any] = tomllib.load(handle)
@@ -129,12 +191,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--extras", action="store_true", help="print the extras to install, comma-separated"
     )
+    parser.add_argument(
+        "--python", action="store_true", help="print the path of a Python at the floor"
+    )
     args = parser.parse_args(argv)
     pyproject = load(args.pyproject)
     if args.extras:
         print(",".join(install_extras(pyproject)))
         return 0
     try:
+        if args.python:
+            print(floor_interpreter(pyproject))
+            return 0
         pins = floors(pyproject)
     except FloorError as exc:
         print(f"floors: {exc}", file=sys.stderr)
