@@ -99,6 +99,9 @@ def report(d: dict[str, Any]) -> None:
         rows,
     )
     for key, prof in d["profile_under_load"].items():
+        if "skipped" in prof:
+            print(f"     {LABELS[key]}, cProfile under load: {prof['skipped']}")
+            continue
         print(
             f"     {LABELS[key]}, {prof['pairs']} pairs 4 at a time (cProfile, ms per pair, "
             f"includes waits): {prof['profiled_ms_per_pair']:.2f} in RPCs\n"

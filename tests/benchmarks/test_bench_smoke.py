@@ -154,8 +154,12 @@ def test_diagnosis_fills_every_part(results: dict[str, Any]) -> None:
         assert _number(split[rpc]["rpc_ms"])
         assert _number(split[rpc]["provider_ms"])
     profile = diagnosis["profile_under_load"]["ours"]
-    assert profile["profiled_ms_per_pair"] > 0
-    assert profile["self_ms_per_pair_by_package"]
+    if sys.version_info >= (3, 12):  # one profiler per process: the part says why it did not run
+        assert set(profile) == {"skipped"}
+        assert "one active profiler per process" in profile["skipped"]
+    else:
+        assert profile["profiled_ms_per_pair"] > 0
+        assert profile["self_ms_per_pair_by_package"]
     assert all(_number(v) for v in diagnosis["rss_phases_mib"]["ours"].values())
     assert all(_number(v) for v in diagnosis["http_stacks_ms"].values())
     assert all(_number(v) for v in diagnosis["import_rss_mib"].values())
