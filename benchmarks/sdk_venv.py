@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import platform
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -68,8 +69,9 @@ def _python() -> Path:
 def _installed_versions(python: Path) -> dict[str, str]:
     names = ["equinix-metal", "urllib3", *SHARED]
     script = (
-        "import importlib.metadata as m, json, sys;"
-        "print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))"
+        "import importlib.metadata as m, json, platform, sys;"
+        "print(json.dumps({'python': platform.python_version(),"
+        " **{n: m.version(n) for n in sys.argv[1:]}}))"
     )
     out = subprocess.run(
         [str(python), "-c", script, *names],
@@ -86,7 +88,10 @@ def ensure_sdk_venv(*, quiet: bool = False) -> SdkVenv:
     """Create or reuse the SDK venv; never raises for an install failure, it reports it."""
     wanted = requirements()
     python = _python()
-    if STAMP.exists() and python.exists() and STAMP.read_text().split() == wanted:
+    # The interpreter's version is part of the stamp: a venv left by another lane's Python would
+    # run the SDK's provider on a different Python from ours.
+    stamp = [f"python=={platform.python_version()}", *wanted]
+    if STAMP.exists() and python.exists() and STAMP.read_text().split() == stamp:
         return SdkVenv(python, _installed_versions(python))
     if not quiet:
         print(f"building {VENV.relative_to(HERE.parent)} for the SDK variant: {' '.join(wanted)}")
@@ -111,7 +116,7 @@ def ensure_sdk_venv(*, quiet: bool = False) -> SdkVenv:
                 unavailable=f"{why} ({' '.join(command[:4])} ...: {shown})",
                 network_failure=bool(found),
             )
-    STAMP.write_text("\n".join(wanted) + "\n")
+    STAMP.write_text("\n".join(stamp) + "\n")
     return SdkVenv(python, _installed_versions(python))
 
 

@@ -99,6 +99,7 @@ def test_the_sdk_variant_is_measured(results: dict[str, Any]) -> None:
         pytest.fail(f"the SDK's venv could not be built: {sdk['unavailable']}")
     assert sdk["versions"]["equinix-metal"] == "0.11.0"
     assert sdk["versions"]["pulumi"] == results["meta"]["versions"]["pulumi"]
+    assert sdk["versions"]["python"] == results["meta"]["python"]  # never another lane's venv
     summary = results["provider_server"]["summary"]
     for name in FIGURES:
         assert _spread_ok(summary["figures"]["sdk"][name]), name
