@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
+
+from tools.floors import load, python_floor
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(sys.executable).parent
@@ -142,6 +145,24 @@ def test_ci_runs_both_lanes_under_the_real_cli_and_requires_every_tool() -> None
         assert any("apt-get install" in run and "faketime pass gnupg" in run for run in runs)
         lanes[name] = [run for run in runs if run.startswith("make ")]
     assert sorted(lanes.values()) == [["make test"], ["make test-floors"]]
+
+
+def test_the_floor_lane_runs_on_the_python_floor_and_names_its_interpreter() -> None:
+    """The same Python as `make test-floors` picks here (tools/floors.py), named explicitly."""
+    workflow = _load(CI)
+    pyproject = load(ROOT / "pyproject.toml")
+    versions: dict[str, str] = {}
+    for job in workflow["jobs"].values():
+        steps = job["steps"]
+        (setup,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
+        (lane,) = [s for s in steps if s.get("run", "").startswith("make ")]
+        versions[lane["run"]] = setup["with"]["python-version"]
+        if lane["run"] == "make test-floors":
+            named = f"${{{{ steps.{setup['id']}.outputs.python-path }}}}"
+            assert lane["env"] == {"FLOORS_PYTHON": named}
+    assert versions["make test-floors"] == python_floor(pyproject)
+    requires = SpecifierSet(pyproject["project"]["requires-python"])
+    assert requires.contains(versions["make test"] + ".0")
 
 
 def test_the_example_uses_the_same_cli_and_actions_as_ci() -> None:
