@@ -3,8 +3,8 @@
 `equinix-metal==0.11.0` pins urllib3 below 2.1, which our package cannot share, so it gets a venv
 of its own (`benchmarks/.venv-sdk`, gitignored) with pulumi, grpcio, protobuf, dill and pydantic
 pinned to the versions of our venv: the two provider processes then differ only in the
-provider code and its HTTP stack. A stamp file records the pins; the venv is rebuilt when
-they change. pip reaches PyPI for this step only; the benchmark itself stays on loopback.
+provider code and its HTTP stack. A stamp file records the pins and the Python version; the venv
+is rebuilt when they change. pip reaches PyPI for this step only; the benchmark stays on loopback.
 """
 
 from __future__ import annotations

@@ -46,10 +46,10 @@ def _third_party_imports(folder: Path) -> set[str]:
 
 
 def _owners() -> dict[str, set[str]]:
-    """Import name -> distributions, from `top_level.txt` and from each one's files.
+    """Import name -> distributions, from `top_level.txt` and from each one's package folders.
 
-    What `packages_distributions()` returns on Python 3.11; 3.10's reads `top_level.txt` only,
-    which protobuf's wheel lacks, so `google` would look undeclared there.
+    On Python 3.10 `packages_distributions()` reads `top_level.txt` only, which protobuf's wheel
+    lacks, so `google` would look undeclared there; 3.11 also infers names from the files.
     """
     owners: dict[str, set[str]] = {}
     for top, names in metadata.packages_distributions().items():

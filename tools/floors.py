@@ -139,7 +139,7 @@ def _pyenv_pythons(minor: str) -> list[Path]:
         try:
             found.append((Version(folder.name), folder / "bin" / f"python{minor}"))
         except InvalidVersion:
-            continue  # 3.10-dev and the like: not a release
+            continue  # 3.10.13t, 3.10.13-debug and the like: not a plain release
     return [path for _, path in sorted(found, reverse=True)]
 
 
@@ -160,7 +160,7 @@ def floor_interpreter(pyproject: dict[str, Any]) -> str:
                 timeout=60,
                 check=False,
             )
-        except OSError:
+        except (OSError, subprocess.TimeoutExpired):
             continue
         if ran.returncode == 0 and ran.stdout.strip() == minor:
             return str(candidate)
