@@ -87,7 +87,7 @@ def _marked(value: Any) -> Any:
 def _sent(props: dict[str, Any]) -> dict[str, Any]:
     """`props` without its None values: the server's `rpc.serialize_properties` drops a property
     that serializes to None anyway, so the engine gets the same map. Two thirds of a create's
-    outputs are None; dropping them here measured 5% less CPU per Check+Create."""
+    outputs are None, and the server would serialize each of them first."""
     return {key: value for key, value in props.items() if value is not None}
 
 
