@@ -122,7 +122,7 @@ def report(d: dict[str, Any]) -> None:
         ["variant", "started", "1st Check", "1st Create", "after load", "peak"],
         rows,
     )
-    print("   peak RSS of a fresh interpreter importing, MiB: " + _top(d["import_rss_mib"], 9))
+    print("   peak RSS of a fresh interpreter importing, MiB: " + _top(d["import_rss_mib"], 10))
     _report_replay(d["replayed_pair_ms"])
     scaling = d["sampled_scaling_up"]
     if "skipped" in scaling:

@@ -54,6 +54,7 @@ LIBRARIES = (
     "pulumi-metal-reset",
     "requests",
     "urllib3",
+    "charset-normalizer",
     "pydantic",
     "pydantic-core",
     "email-validator",
