@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import stat
 import tempfile
 import threading
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -158,28 +160,36 @@ def test_a_folder_the_kernel_refuses_is_refused_even_for_root() -> None:
     assert caught.value.remedy.startswith("make the folder writable for the user running")
 
 
+def _preflight_child(uid: int, target_json: str, answer: Connection) -> None:
+    """In the child: drop root's rights, run the preflight as `uid`, send back its problem."""
+    message = "ok"
+    try:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        preflight(FileTarget.model_validate_json(target_json))
+    except PreflightError as err:
+        message = err.problem
+    except BaseException as err:  # report anything else instead of dying silently
+        message = f"unexpected {type(err).__name__}"
+    answer.send(message)
+
+
 def _preflight_as(uid: int, target: FileTarget) -> str:
-    """Run the real preflight in a child process with the user's rights; return its problem."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: drop root's rights, then run the preflight as that user
-        os.close(read)
-        message = b"ok"
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            preflight(target)
-        except PreflightError as err:
-            message = err.problem.encode()
-        except BaseException as err:  # report anything else instead of dying silently
-            message = f"unexpected {type(err).__name__}".encode()
-        os.write(write, message)
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        answer = pipe.read().decode()
-    os.waitpid(pid, 0)
+    """Run the real preflight in a child process with the user's rights; return its problem.
+
+    The child is forked by a forkserver, a fresh single-threaded process: this test process may
+    run other tests' threads, and a fork of it could inherit a lock one of them held.
+    """
+    context = multiprocessing.get_context("forkserver")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_preflight_child, args=(uid, target.model_dump_json(), send))
+    child.start()
+    send.close()
+    try:
+        answer: str = receive.recv() if receive.poll(60) else "no answer within 60 s"
+    finally:
+        child.join(10)
     return answer
 
 
