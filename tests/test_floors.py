@@ -23,7 +23,6 @@ from packaging.version import Version
 from tests.pulumi_versions import TRACEBACK_SINCE
 from tools.floors import (
     FloorError,
-    floor_interpreter,
     floor_of,
     floors,
     install_extras,
@@ -35,6 +34,7 @@ from tools.floors import (
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = load(ROOT / "pyproject.toml")
 FLOOR_LANE = os.environ.get("METAL_RESET_FLOOR_LANE") == "1"
+FLOORS = [sys.executable, "-m", "tools.floors"]  # as the Makefile runs it, from the repo root
 
 
 def _project(dependencies: list[str], extras: dict[str, list[str]] | None = None) -> Any:
@@ -121,9 +121,8 @@ def test_a_runtime_extra_without_a_floor_stops_the_script(tmp_path: Path) -> Non
         '[project]\nname = "pulumi-metal-reset"\ndependencies = ["pulumi>=3.216"]\n'
         '[project.optional-dependencies]\ntesting = ["pulumi-policy"]\n'
     )
-    script = ROOT / "tools" / "floors.py"
-    run = [sys.executable, str(script), "--pyproject", str(pyproject)]
-    result = subprocess.run(run, capture_output=True, text=True, check=False)
+    run = [*FLOORS, "--pyproject", str(pyproject)]
+    result = subprocess.run(run, capture_output=True, text=True, check=False, cwd=ROOT)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
@@ -133,13 +132,12 @@ def test_a_runtime_extra_without_a_floor_stops_the_script(tmp_path: Path) -> Non
 
 
 def test_the_script_prints_one_pin_a_line_and_the_extras() -> None:
-    script = str(ROOT / "tools" / "floors.py")
-    pins = subprocess.run([sys.executable, script], capture_output=True, text=True, check=True)
+    pins = subprocess.run(FLOORS, capture_output=True, text=True, check=True, cwd=ROOT)
     lines = pins.stdout.splitlines()
     assert lines[0].startswith("#")
     assert lines[1:] == [pin.pin for pin in floors(PYPROJECT)]
     extras = subprocess.run(
-        [sys.executable, script, "--extras"], capture_output=True, text=True, check=True
+        [*FLOORS, "--extras"], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert extras.stdout.strip().split(",") == install_extras(PYPROJECT)
     assert "dev" in install_extras(PYPROJECT)
@@ -201,54 +199,6 @@ def test_the_python_floor_is_the_lowest_minor_requires_python_admits(
 def test_a_requires_python_without_one_floor_is_refused(requires: str) -> None:
     with pytest.raises(FloorError, match="has no single `>=` floor"):
         python_floor({"project": {"requires-python": requires}})
-
-
-def _fake_python(path: Path, prints: str, code: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!/bin/sh\necho {prints}\nexit {code}\n")
-    path.chmod(0o755)
-    return path
-
-
-def test_the_floor_python_skips_a_shim_that_fails_and_takes_pyenvs_newest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A pyenv shim for an unselected version is on PATH but exits non-zero when run."""
-    _fake_python(tmp_path / "bin" / "python3.10", "pyenv: python3.10: command not found", 127)
-    versions = tmp_path / "pyenv" / "versions"
-    _fake_python(versions / "3.10.9" / "bin" / "python3.10", "3.10")
-    newest = _fake_python(versions / "3.10.13" / "bin" / "python3.10", "3.10")
-    _fake_python(versions / "3.10.13t" / "bin" / "python3.10", "3.10")  # not a version: passed over
-    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
-    assert floor_interpreter(PYPROJECT) == str(newest)
-
-
-def test_a_working_floor_python_on_path_comes_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    on_path = _fake_python(tmp_path / "bin" / "python3.10", "3.10")
-    _fake_python(tmp_path / "pyenv" / "versions" / "3.10.13" / "bin" / "python3.10", "3.10")
-    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
-    assert floor_interpreter(PYPROJECT) == str(on_path)
-
-
-def test_no_floor_python_stops_the_script_with_what_to_do(tmp_path: Path) -> None:
-    """One that reports another version does not count either."""
-    _fake_python(tmp_path / "bin" / "python3.10", "3.11")
-    env = {**os.environ, "PATH": str(tmp_path / "bin"), "PYENV_ROOT": str(tmp_path / "none")}
-    script = ROOT / "tools" / "floors.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--python"], capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr.strip().splitlines() == [
-        "floors: No Python 3.10 interpreter was found (neither python3.10 on PATH nor one under "
-        "pyenv), and requires-python makes 3.10 the floor lane's Python; install Python 3.10, "
-        "or set FLOORS_PYTHON to the path of one."
-    ]
 
 
 @pytest.mark.skipif(not FLOOR_LANE, reason="a check of the floor lane (make test-floors)")

@@ -12,7 +12,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "tests" / "reference" / "pulumi-project.schema.json").read_text())
-PROJECTS = sorted(p for p in ROOT.glob("**/Pulumi.yaml") if ".venv" not in p.parts)
+PROJECTS = sorted(
+    p for p in ROOT.glob("**/Pulumi.yaml") if not any(part.startswith(".venv") for part in p.parts)
+)
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -4,7 +4,7 @@
   validate against SchemaStore's GitHub-workflow schema (as vendored in check-jsonschema, offline)
   and pass zizmor's security audits (offline). Two deliberately broken workflows prove both tools
   still find what they are here to find.
-- ci.yml runs both lanes under the real Pulumi CLI.
+- ci.yml runs the three lanes under the real Pulumi CLI.
 - The example's rotation guard, a jq script, runs here with real jq on previews in the CLI's
   `preview --json` shape (PreviewDigest and PreviewStep in pulumi/pulumi pkg/display/json.go).
 """
@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from tools.floors import load, python_floor
 
@@ -130,7 +131,7 @@ def test_every_action_is_pinned_to_a_commit_and_no_checkout_keeps_credentials() 
                 assert step["with"]["persist-credentials"] is False
 
 
-def test_ci_runs_both_lanes_under_the_real_cli_and_requires_every_tool() -> None:
+def test_ci_runs_the_three_lanes_under_the_real_cli_and_requires_every_tool() -> None:
     workflow = _load(CI)
     assert workflow["env"]["METAL_RESET_REQUIRE_SYSTEM_TOOLS"] == "1"
     assert workflow["env"]["METAL_RESET_REQUIRE_PULUMI_CLI"] == "1"
@@ -144,11 +145,16 @@ def test_ci_runs_both_lanes_under_the_real_cli_and_requires_every_tool() -> None
         ], name
         assert any("apt-get install" in run and "faketime pass gnupg" in run for run in runs)
         lanes[name] = [run for run in runs if run.startswith("make ")]
-    assert sorted(lanes.values()) == [["make test"], ["make test-floors"]]
+    assert sorted(lanes.values()) == [
+        ["make test"],
+        ["make test-floors"],
+        ["make test-newest-python"],
+    ]
 
 
-def test_the_floor_lane_runs_on_the_python_floor_and_names_its_interpreter() -> None:
-    """The same Python as `make test-floors` picks here (tools/floors.py), named explicitly."""
+def test_each_lane_runs_on_its_python_and_the_outer_two_name_their_interpreter() -> None:
+    """The floor lane on the floor `make test-floors` picks here (tools/floors.py), the newest
+    lane on a Python newer than the `make test` lane's; both named explicitly."""
     workflow = _load(CI)
     pyproject = load(ROOT / "pyproject.toml")
     versions: dict[str, str] = {}
@@ -157,12 +163,16 @@ def test_the_floor_lane_runs_on_the_python_floor_and_names_its_interpreter() -> 
         (setup,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
         (lane,) = [s for s in steps if s.get("run", "").startswith("make ")]
         versions[lane["run"]] = setup["with"]["python-version"]
+        named = f"${{{{ steps.{setup.get('id')}.outputs.python-path }}}}"
         if lane["run"] == "make test-floors":
-            named = f"${{{{ steps.{setup['id']}.outputs.python-path }}}}"
             assert lane["env"] == {"FLOORS_PYTHON": named}
+        if lane["run"] == "make test-newest-python":
+            assert lane["env"] == {"NEWEST_PYTHON": named}
     assert versions["make test-floors"] == python_floor(pyproject)
     requires = SpecifierSet(pyproject["project"]["requires-python"])
-    assert requires.contains(versions["make test"] + ".0")
+    assert all(requires.contains(version + ".0") for version in versions.values())
+    newest, middle = Version(versions["make test-newest-python"]), Version(versions["make test"])
+    assert newest > middle
 
 
 def test_the_example_uses_the_same_cli_and_actions_as_ci() -> None:

@@ -7,12 +7,13 @@ The pins are derived here, never written by hand, so they cannot drift from pypr
 Runtime dependencies are `[project].dependencies` and every optional extra except the development
 tools (`dev`): a user who installs `pulumi-metal-reset[testing]` relies on those floors too.
 
-    python tools/floors.py            # requirement lines, one pin per runtime dependency
-    python tools/floors.py --extras   # the extras to install with the package: dev,testing,...
-    python tools/floors.py --python   # an interpreter of the oldest Python requires-python allows
+    python -m tools.floors            # requirement lines, one pin per runtime dependency
+    python -m tools.floors --extras   # the extras to install with the package: dev,testing,...
+    python -m tools.floors --python   # an interpreter of the oldest Python requires-python allows
 
 Python is a floor too: the floor lane runs on the oldest minor version `requires-python` admits,
-found as `python3.X` on PATH (what actions/setup-python provides) or else under pyenv.
+found by tools/pythons.py as `python3.X` on PATH (what actions/setup-python provides) or else
+under pyenv.
 
 A requirement this script cannot turn into one exact pin (no `>=`, a `~=`/`==`/`>` clause, or a
 floor its own upper bound excludes) stops it with one sentence naming the requirement.
@@ -21,9 +22,6 @@ floor its own upper bound excludes) stops it with one sentence naming the requir
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,7 +31,9 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
+
+from tools.pythons import interpreter_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -131,44 +131,17 @@ def python_floor(pyproject: dict[str, Any]) -> str:
     return f"{release[0]}.{release[1] if len(release) > 1 else 0}"
 
 
-def _pyenv_pythons(minor: str) -> list[Path]:
-    """pyenv's installs of `minor` (3.10.13, 3.10.12, ...), newest first."""
-    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    found: list[tuple[Version, Path]] = []
-    for folder in root.glob(f"versions/{minor}.*"):
-        try:
-            found.append((Version(folder.name), folder / "bin" / f"python{minor}"))
-        except InvalidVersion:
-            continue  # 3.10.13t, 3.10.13-debug and the like: not a plain release
-    return [path for _, path in sorted(found, reverse=True)]
-
-
 def floor_interpreter(pyproject: dict[str, Any]) -> str:
-    """An interpreter of the Python floor that runs: `python3.X` on PATH, else pyenv's newest.
-
-    A pyenv shim for a version that is not selected is on PATH but fails when run, so every
-    candidate is run once and must report the floor's version.
-    """
+    """An interpreter of the Python floor that runs: `python3.X` on PATH, else pyenv's newest."""
     minor = python_floor(pyproject)
-    on_path = shutil.which(f"python{minor}")
-    for candidate in [*([Path(on_path)] if on_path else []), *_pyenv_pythons(minor)]:
-        try:
-            ran = subprocess.run(
-                [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if ran.returncode == 0 and ran.stdout.strip() == minor:
-            return str(candidate)
-    raise FloorError(
-        f"No Python {minor} interpreter was found (neither python{minor} on PATH nor one under "
-        f"pyenv), and requires-python makes {minor} the floor lane's Python; install Python "
-        f"{minor}, or set FLOORS_PYTHON to the path of one."
-    )
+    found = interpreter_of(minor)
+    if found is None:
+        raise FloorError(
+            f"No Python {minor} interpreter was found (neither python{minor} on PATH nor one "
+            f"under pyenv), and requires-python makes {minor} the floor lane's Python; install "
+            f"Python {minor}, or set FLOORS_PYTHON to the path of one."
+        )
+    return found
 
 
 def load(path: Path) -> dict[str, Any]:
