@@ -26,10 +26,10 @@ from tools.floors import (
     floor_of,
     floors,
     install_extras,
-    load,
     python_floor,
     runtime_requirements,
 )
+from tools.pythons import load
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = load(ROOT / "pyproject.toml")
@@ -172,7 +172,7 @@ def test_installed_versions(pin: str) -> None:
 def test_the_sdk_floor_sends_tracebacks() -> None:
     """tests/pulumi_versions.py reads a provider error as a traceback, which the dynamic-provider
     server sends from 3.260: the declared floor must not drop below that, and the installed
-    server's source must define the wrapper that sends it (both lanes check it: the floor, and
+    server's source must define the wrapper that sends it (every lane checks it: the floor, and
     the newest release)."""
     (pulumi,) = (pin for pin in floors(PYPROJECT) if Requirement(pin.pin).name == "pulumi")
     (floor,) = Requirement(pulumi.pin).specifier

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,19 +16,39 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from tools.floors import floor_interpreter, load
-from tools.pythons import newest_interpreter, reported_version, requires_python
+from tools import pythons
+from tools.floors import floor_interpreter
+from tools.pythons import load, newest_interpreter, reported_version, requires_python
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = load(ROOT / "pyproject.toml")
 NEWEST_LANE = os.environ.get("METAL_RESET_NEWEST_PYTHON_LANE") == "1"
 
 
-def _fake_python(path: Path, prints: str, code: int = 0) -> Path:
+def _fake_python(path: Path, prints: str, code: int = 0, *, sleeps: float = 0) -> Path:
+    """A script that prints what tools/pythons.py's probe would read from a real interpreter.
+
+    `prints` is a release ("3.13.5", "3.14.0rc1", "3.13.5t" for a free-threaded build) or any
+    other text, printed as it is.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!/bin/sh\necho {prints}\nexit {code}\n")
+    if sleeps:  # one process that answers late, so a timeout leaves nothing running
+        answer = _probe_answer(prints)
+        script = f"#!{sys.executable}\nimport time\ntime.sleep({sleeps})\nprint({answer!r})\n"
+    else:
+        script = f"#!/bin/sh\necho {_probe_answer(prints)}\nexit {code}\n"
+    path.write_text(script)
     path.chmod(0o755)
     return path
+
+
+def _probe_answer(release: str) -> str:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(rc\d+)?(t?)", release)
+    if match is None:
+        return release
+    major, minor, micro, candidate, free = match.groups()
+    level = "candidate" if candidate else "final"
+    return f"cpython {major} {minor} {micro} {level} {1 if free else 0}"
 
 
 @pytest.fixture
@@ -100,11 +121,29 @@ def test_the_newest_python_is_one_requires_python_admits(here: Path) -> None:
     assert newest_interpreter(SpecifierSet(">=3.12.4,<3.13")) is None
 
 
-def test_a_binary_that_reports_a_pre_release_or_nothing_is_passed_over(here: Path) -> None:
-    assert reported_version(_fake_python(here / "a", "3.14.0rc1")) is None
-    assert reported_version(_fake_python(here / "b", "")) is None
+def test_only_a_final_cpython_release_with_the_gil_counts(here: Path) -> None:
+    assert str(reported_version(_fake_python(here / "a", "3.13.5"))) == "3.13.5"
+    assert reported_version(_fake_python(here / "b", "3.14.0rc1")) is None
+    assert reported_version(_fake_python(here / "c", "3.13.5t")) is None  # free-threaded
+    assert reported_version(_fake_python(here / "d", "pypy 3 10 14 final 0")) is None
+    assert reported_version(_fake_python(here / "e", "")) is None
+    assert reported_version(_fake_python(here / "f", "3.13.5", 1)) is None
     assert reported_version(here / "missing") is None
-    assert str(reported_version(_fake_python(here / "c", "3.13.5"))) == "3.13.5"
+
+
+def test_a_python_that_hangs_is_passed_over(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pythons, "PROBE_TIMEOUT_S", 1.0)
+    assert reported_version(_fake_python(here / "slow", "3.13.5", sleeps=30)) is None
+    assert str(reported_version(_fake_python(here / "late", "3.13.5", sleeps=0.1))) == "3.13.5"
+
+
+def test_a_failing_shim_early_on_path_does_not_hide_a_working_python_later(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_python(here / "shims" / "python3.12", "pyenv: python3.12: command not found", 127)
+    works = _fake_python(here / "bin" / "python3.12", "3.12.3")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(here / "shims"), str(here / "bin")]))
+    assert newest_interpreter(SpecifierSet(">=3.10")) == str(works)
 
 
 def test_no_newest_python_stops_the_script_with_what_to_do(here: Path) -> None:
@@ -128,7 +167,7 @@ def test_no_newest_python_stops_the_script_with_what_to_do(here: Path) -> None:
 @pytest.mark.skipif(not NEWEST_LANE, reason="a check of the newest-Python lane")
 def test_the_newest_python_lane_runs_on_the_newest_python() -> None:
     """The newest release here that requires-python admits, whatever NEWEST_PYTHON offered."""
-    found = newest_interpreter(requires_python(ROOT / "pyproject.toml"))
+    found = newest_interpreter(requires_python(PYPROJECT))
     assert found is not None
     newest = reported_version(Path(found))
     assert newest is not None

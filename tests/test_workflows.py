@@ -24,7 +24,8 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from tools.floors import load, python_floor
+from tools.floors import python_floor
+from tools.pythons import load
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(sys.executable).parent
@@ -163,11 +164,10 @@ def test_each_lane_runs_on_its_python_and_the_outer_two_name_their_interpreter()
         (setup,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
         (lane,) = [s for s in steps if s.get("run", "").startswith("make ")]
         versions[lane["run"]] = setup["with"]["python-version"]
-        named = f"${{{{ steps.{setup.get('id')}.outputs.python-path }}}}"
-        if lane["run"] == "make test-floors":
-            assert lane["env"] == {"FLOORS_PYTHON": named}
-        if lane["run"] == "make test-newest-python":
-            assert lane["env"] == {"NEWEST_PYTHON": named}
+        names = {"make test-floors": "FLOORS_PYTHON", "make test-newest-python": "NEWEST_PYTHON"}
+        if lane["run"] in names:
+            named = f"${{{{ steps.{setup['id']}.outputs.python-path }}}}"
+            assert lane["env"] == {names[lane["run"]]: named}
     assert versions["make test-floors"] == python_floor(pyproject)
     requires = SpecifierSet(pyproject["project"]["requires-python"])
     assert all(requires.contains(version + ".0") for version in versions.values())

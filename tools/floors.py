@@ -33,12 +33,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from tools.pythons import interpreter_of
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 (tomli comes with pytest and mypy there)
-    import tomli as tomllib
+from tools.pythons import interpreter_of, load
 
 ROOT = Path(__file__).resolve().parent.parent
 # Extras that hold development tools, not something a user installs the package with.
@@ -142,12 +137,6 @@ def floor_interpreter(pyproject: dict[str, Any]) -> str:
             f"Python {minor}, or set FLOORS_PYTHON to the path of one."
         )
     return found
-
-
-def load(path: Path) -> dict[str, Any]:
-    with path.open("rb") as handle:
-        loaded: dict[str, Any] = tomllib.load(handle)
-    return loaded
 
 
 def render(pins: Iterable[Floor]) -> str:

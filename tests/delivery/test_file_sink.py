@@ -189,7 +189,11 @@ def _preflight_as(uid: int, target: FileTarget) -> str:
     try:
         answer: str = receive.recv() if receive.poll(60) else "no answer within 60 s"
     finally:
+        receive.close()
         child.join(10)
+        if child.is_alive():  # hung: end it rather than leave it running
+            child.kill()
+            child.join()
     return answer
 
 
