@@ -16,8 +16,9 @@ The hierarchy (`.ambiguous` is true on the Ambiguous* branch: the request may ha
   | | + AmbiguousServerError       - any other 5xx
   | + NetworkError                 - nothing usable came back; nothing was sent
   | | + AmbiguousNetworkError      - a read timeout or a drop after the request was sent
-  | + AmbiguousOutcomeError        - the base of the two Ambiguous* classes
+  | + AmbiguousOutcomeError        - the base of the three Ambiguous* classes
   | + UnexpectedResponseError      - an undocumented answer; its body is never echoed
+  |   + AmbiguousResponseError     - a 2xx to the DELETE without a readable new password
   + RotationAfterCreateError       - a token was mailed, the rotation after it failed
   + SharedCredentialError          - a second rotation of one API user in one run
   + delivery.errors.DeliveryError  - write-only delivery (`.outcome`: which guarantee holds)
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AmbiguousNetworkError",
     "AmbiguousOutcomeError",
+    "AmbiguousResponseError",
     "AmbiguousServerError",
     "ConfigurationError",
     "InvalidRequestError",
@@ -128,6 +130,11 @@ class AmbiguousNetworkError(NetworkError, AmbiguousOutcomeError):
 
 class UnexpectedResponseError(MetalApiError):
     """The API answered with something other than the documented shape; the body is never echoed."""
+
+
+class AmbiguousResponseError(UnexpectedResponseError, AmbiguousOutcomeError):
+    """The API accepted the password reset (2xx) but its answer held no readable new password:
+    the reset has taken effect, and the password it set is lost."""
 
 
 class RotationAfterCreateError(MetalResetError):

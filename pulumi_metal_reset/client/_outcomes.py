@@ -28,6 +28,7 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from pulumi_metal_reset.errors import (
     AmbiguousNetworkError,
+    AmbiguousResponseError,
     AmbiguousServerError,
     InvalidRequestError,
     MetalApiError,
@@ -80,7 +81,7 @@ def new_password(status: int, body: bytes | None, conn: Connection) -> NewPasswo
             )
         new = api_models.parse_new_password(body)
         if new is None:
-            return UnexpectedResponseError(
+            return AmbiguousResponseError(
                 f"The Equinix Metal API at {conn.host} answered HTTP {status} to the password "
                 "reset without a readable new password (the body is not shown, it may hold "
                 f"one), {op.if_ambiguous}.",
@@ -89,7 +90,7 @@ def new_password(status: int, body: bytes | None, conn: Connection) -> NewPasswo
             )
         return new
     if 200 <= status < 300:
-        return UnexpectedResponseError(
+        return AmbiguousResponseError(
             f"The Equinix Metal API at {conn.host} answered HTTP {status} instead of 201 to "
             f"the password reset, {op.if_ambiguous}.",
             status=status,

@@ -13,6 +13,7 @@ import pytest
 from pulumi_metal_reset.errors import (
     AmbiguousNetworkError,
     AmbiguousOutcomeError,
+    AmbiguousResponseError,
     AmbiguousServerError,
     ConfigurationError,
     InvalidRequestError,
@@ -190,29 +191,37 @@ CASES: dict[str, Case] = {
     "delete-201-not-json": Case(
         "DELETE",
         (Reply(201, body=b"new_password=" + PASSWORD.encode()),),
-        UnexpectedResponseError,
+        AmbiguousResponseError,
         ("HTTP 201", "without a readable new password", DELETE_RERUN),
+        ambiguous=True,
     ),
     "delete-201-no-field": Case(
         "DELETE",
         (Reply.json(201, {"password": PASSWORD}),),
-        UnexpectedResponseError,
+        AmbiguousResponseError,
         ("without a readable new password",),
+        ambiguous=True,
     ),
     "delete-201-empty-password": Case(
         "DELETE",
         (Reply.json(201, {"new_password": ""}),),
-        UnexpectedResponseError,
+        AmbiguousResponseError,
         ("without a readable new password",),
+        ambiguous=True,
     ),
     "delete-201-huge": Case(
         "DELETE",
         (Reply(201, body=b'{"new_password": "' + PASSWORD.encode() + b"x" * (2 << 20) + b'"}'),),
-        UnexpectedResponseError,
+        AmbiguousResponseError,
         ("without a readable new password",),
+        ambiguous=True,
     ),
     "delete-204": Case(
-        "DELETE", (Reply(204),), UnexpectedResponseError, ("HTTP 204 instead of 201", DELETE_RERUN)
+        "DELETE",
+        (Reply(204),),
+        AmbiguousResponseError,
+        ("HTTP 204 instead of 201", DELETE_RERUN),
+        ambiguous=True,
     ),
     "404": Case(
         "POST",

@@ -78,6 +78,22 @@ def test_a_reset_answer_yields_the_password_only_when_readable() -> None:
     assert isinstance(_outcomes.new_password(204, good, CONN), UnexpectedResponseError)
 
 
+@given(st.integers(200, 299), BODIES)
+def test_a_reset_the_api_accepted_without_a_readable_password_is_ambiguous(
+    status: int, body: bytes | None
+) -> None:
+    """A 2xx means the reset took effect: whatever its body, the failure may not say that the
+    password did not change, and the provider must keep the run's rotation claim."""
+    result = _outcomes.new_password(status, body, CONN)
+    if isinstance(result, MetalApiError):
+        assert result.ambiguous
+        assert isinstance(result, AmbiguousOutcomeError)
+        assert RESET_PASSWORD.if_ambiguous in str(result)
+        assert RESET_PASSWORD.if_refused not in str(result)
+    else:
+        assert status in (200, 201)
+
+
 def test_quoted_api_messages_are_scrubbed_and_bounded() -> None:
     body = json.dumps({"error": "a\nb", "errors": [f"x {TOKEN}", "y" * 300, "\x00"]}).encode()
     assert _outcomes.api_messages(body, CONN) == ("a b", "y" * 199 + "…")

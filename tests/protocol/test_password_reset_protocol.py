@@ -202,7 +202,7 @@ def test_provider_error_reaches_the_caller_clean(
     assert password is not None
     assert password not in details
     assert OTHER_TOKEN not in details
-    last = provider_error_message(details, "pulumi_metal_reset.errors.UnexpectedResponseError")
+    last = provider_error_message(details, "pulumi_metal_reset.errors.AmbiguousResponseError")
     assert "pulumi up" in last
     assert "During handling" not in details
 
