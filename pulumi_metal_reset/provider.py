@@ -35,6 +35,7 @@ from pulumi_metal_reset import preflight, reset, rotation, schedule
 from pulumi_metal_reset.credentials import RotationClaims, credential_id
 from pulumi_metal_reset.errors import ConfigurationError, MetalResetError
 from pulumi_metal_reset.inputs import api_address, validate_inputs
+from pulumi_metal_reset.operations import CREATE_TOKEN
 from pulumi_metal_reset.settings import (
     CONFIG_KEYS,
     ENV_KEYS,
@@ -281,7 +282,9 @@ class PasswordResetTokenProvider(ResourceProvider):
         try:
             yield
         except MetalResetError as err:
-            if not err.ambiguous:  # certainly not rotated: another resource may rotate
+            # Certainly not rotated: another resource may rotate. The POST comes before the
+            # DELETE, so a failed POST, even an ambiguous one, sent no DELETE.
+            if not err.ambiguous or err.operation is CREATE_TOKEN:
                 claims.release(credential, resource_id)
             raise
 

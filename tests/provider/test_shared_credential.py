@@ -15,7 +15,13 @@ import pytest
 
 from pulumi_metal_reset.credentials import credential_id
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
-from pulumi_metal_reset.errors import RateLimitedError, SharedCredentialError
+from pulumi_metal_reset.errors import (
+    AmbiguousServerError,
+    RateLimitedError,
+    RotationAfterCreateError,
+    SharedCredentialError,
+)
+from pulumi_metal_reset.operations import CREATE_TOKEN
 from pulumi_metal_reset.provider import PasswordResetTokenProvider
 
 from .conftest import DirectStack, make_provider
@@ -85,6 +91,42 @@ def test_a_rotation_that_certainly_failed_frees_the_user(
     second = DirectStack(provider)
     second.up({"email": "second@example.com", "rotate_on_create": True})
     assert second.outputs["new_password"] == emulator.password_of(DEV_USER)
+
+
+def test_a_mail_that_may_have_been_sent_frees_the_user(
+    provider: PasswordResetTokenProvider, emulator: Emulator
+) -> None:
+    """An ambiguous POST (a 500) before a rotation sent no DELETE: the password did not change,
+    so another resource on that token may still rotate in this run."""
+    first = DirectStack(provider)
+    first.up({"email": "first@example.com", "rotation_triggers": {"t": "1"}})
+    emulator.faults.set(script=("500",))
+    with pytest.raises(AmbiguousServerError) as caught:
+        first.up({"email": "moved@example.com", "rotation_triggers": {"t": "2"}})
+    assert caught.value.operation is CREATE_TOKEN
+    assert "DELETE" not in methods(emulator)
+    second = DirectStack(provider)
+    second.up({"email": "second@example.com", "rotate_on_create": True})
+    assert second.outputs["new_password"] == emulator.password_of(DEV_USER)
+
+
+def test_a_reset_accepted_without_a_readable_password_keeps_the_user(
+    provider: PasswordResetTokenProvider, emulator: Emulator
+) -> None:
+    """The API reset the password (201) but its body was unreadable: the password changed, so
+    the failure says it may have taken effect and no other resource may reset it again."""
+    stack = DirectStack(provider)
+    emulator.faults.set(script=("ok", "not-json"))  # the POST, then the DELETE
+    with pytest.raises(RotationAfterCreateError) as caught:
+        stack.up({"email": "first@example.com", "rotate_on_create": True})
+    assert caught.value.ambiguous
+    assert "so it may have taken effect" in str(caught.value)
+    assert "did not change" not in str(caught.value)
+    assert methods(emulator) == ["POST", "DELETE"]
+    emulator.reset_journal()
+    with pytest.raises(SharedCredentialError):
+        DirectStack(provider).up({"email": "second@example.com", "rotate_on_create": True})
+    assert methods(emulator) == []
 
 
 def test_four_threads_racing_on_one_token_rotate_it_once(
