@@ -47,6 +47,12 @@ class Turn(NamedTuple):
     warn: Callable[[str], None]
     """Shows a sentence to the user: a delivery that failed after the DELETE."""
 
+    def __repr__(self) -> str:  # `hide` holds the API token in clear
+        return (
+            f"Turn(resource_id={self.resource_id!r}, reason={self.reason!r}, "
+            f"hide=<{len(self.hide)} hidden>, clock={self.clock!r}, warn={self.warn!r})"
+        )
+
 
 def redelivery_reason(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
     """Why a password kept in state goes to the sink now; None without `deliver_to`.

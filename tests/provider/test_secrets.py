@@ -18,7 +18,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator
-from pulumi_metal_reset.provider import PasswordResetTokenProvider
+from pulumi_metal_reset.provider import PasswordResetTokenProvider, _turn
 from pulumi_metal_reset.settings import connection_for
 
 from .conftest import DirectStack, make_provider
@@ -53,6 +53,11 @@ def test_reprs_hide_the_token() -> None:
     provider = make_provider({"equinix:authToken": DEV_TOKEN})
     assert DEV_TOKEN not in repr(provider)
     assert DEV_TOKEN not in repr(vars(provider))
+    turn = _turn("rid", "rotation_triggers changed", conn)  # what a rotation carries
+    assert turn.hide == (DEV_TOKEN,)
+    assert DEV_TOKEN not in repr(turn)
+    assert DEV_TOKEN not in str(turn)
+    assert "rotation_triggers changed" in repr(turn)
 
 
 def _failing_scenarios(
