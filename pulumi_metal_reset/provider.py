@@ -294,8 +294,12 @@ class PasswordResetTokenProvider(ResourceProvider):
         return ReadResult(id_, props)
 
     @_error_boundary
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """The API cannot revoke a reset token or undo a reset: deleting only forgets the state."""
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """The API cannot revoke a reset token or undo a reset: deleting forgets the state, once
+        a password still waiting for its sink (`delivery_pending`) has reached it."""
+        reset.delivered_before_delete(
+            id_, Outputs.from_wire(props), hide=lambda: self._tokens(props), clock=_now
+        )
 
 
 def _mailed(client: MetalClient, outs: Outputs, email: str) -> Outputs:

@@ -26,6 +26,7 @@ __all__ = [
     "Turn",
     "cause",
     "check_sink",
+    "delivered_before_delete",
     "redelivery_reason",
     "rotated",
     "rotated_after_mail",
@@ -160,6 +161,31 @@ def settled_without_rotation(
         hide=hide(),
     )
     return replace(outs, **settled.outputs)
+
+
+def delivered_before_delete(
+    resource_id: str, outs: Outputs, *, hide: Callable[[], Sequence[str]], clock: Clock
+) -> None:
+    """A delete forgets the state, so a password still waiting for its sink goes there first.
+
+    That password is the API's current one, and the state holds its only copy. A failed
+    delivery raises DeliveryError: the engine keeps the resource, and its state the password.
+    """
+    password = outs.new_password
+    if outs.delivery_pending is None or password is None or outs.deliver_to is None:
+        return  # nothing waits (the delivery code stays unloaded)
+    from pulumi_metal_reset.delivery import lifecycle, outcome
+
+    lifecycle.redeliver(
+        password=password,
+        target=outs.deliver_to,
+        resource_id=resource_id,
+        store_password=outs.store_password,
+        history=outs.rotation_history,
+        clock=clock,
+        hide=hide(),
+        then=outcome.DELETE_AGAIN,
+    )
 
 
 def cause(err: MetalResetError) -> str:

@@ -18,6 +18,7 @@ from pulumi_metal_reset.connection import SecretValue, reveal
 from pulumi_metal_reset.delivery.errors import DeliveryError, DeliveryFailedError, PreflightError
 from pulumi_metal_reset.delivery.ledger import describe
 from pulumi_metal_reset.delivery.outcome import (
+    RUN_UP_AGAIN,
     Outcome,
     Settlement,
     after_redelivery,
@@ -138,11 +139,13 @@ def redeliver(
     retry: RetryPolicy | None = None,
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    then: str = RUN_UP_AGAIN,
 ) -> Settlement:
     """Deliver the password kept in state (`outcome.redelivery_reason` said why).
 
-    Raises DeliveryError on failure: nothing changed at the API, and the engine keeps the old
-    state, which holds the password, so raising is safe and the next `pulumi up` tries again.
+    Raises DeliveryError on failure, its sentence ending in `then`: nothing changed at the API,
+    and the engine keeps the old state, which holds the password, so raising is safe and the
+    next run tries again.
     """
     from pulumi_metal_reset.delivery.sinks import deliver, preflight
 
@@ -153,12 +156,13 @@ def redeliver(
         preflight(model, environ)
         deliver(model, password, hide=hide, retry=_policy(retry), environ=environ, sleep=sleep)
     except PreflightError as err:
-        message = redelivery_failed(description, err.problem, err.remedy)
+        message = redelivery_failed(description, err.problem, err.remedy, then)
     except DeliveryFailedError as err:
         message = redelivery_failed(
             description,
             f"failed {times(err.attempts)}: {err.cause}",
             "fix the secret store or deliver_to",
+            then,
         )
     if message is not None:
         raise DeliveryError(message, Outcome.STATE_HOLDS)

@@ -103,12 +103,21 @@ def kept_in_state(description: str, attempts: int, cause: str, *, store_password
     )
 
 
-def redelivery_failed(description: str, problem: str, remedy: str) -> str:
+#: What to run once the sink works, after a redelivery that an update made.
+RUN_UP_AGAIN = "then run `pulumi up` again"
+#: The same, after the redelivery a delete makes first (`reset.delivered_before_delete`).
+DELETE_AGAIN = (
+    "then delete the resource again (it was not deleted: its state holds the only copy of the "
+    "API's current password; `pulumi state delete` would drop both)"
+)
+
+
+def redelivery_failed(description: str, problem: str, remedy: str, then: str = RUN_UP_AGAIN) -> str:
     """The error for a repair that failed: raised, so the state (holding the password) stays."""
     return (
         f"The password kept in this stack's state could not be delivered to {description} "
         f"({problem.rstrip('.')}); it stays there as the secret output new_password and the API "
-        f"password did not change; {remedy}, then run `pulumi up` again."
+        f"password did not change; {remedy}, {then}."
     )
 
 

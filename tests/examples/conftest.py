@@ -53,6 +53,12 @@ class ExampleStack:
     def up(self, provider_env: Mapping[str, str] | None = None) -> RunResult:
         return self._ran(self.engine(provider_env).up())
 
+    def refresh(self, provider_env: Mapping[str, str] | None = None) -> RunResult:
+        return self._ran(self.engine(provider_env).refresh())
+
+    def destroy(self, provider_env: Mapping[str, str] | None = None) -> RunResult:
+        return self._ran(self.engine(provider_env).destroy())
+
     def _ran(self, result: RunResult) -> RunResult:
         self.last = result
         return result

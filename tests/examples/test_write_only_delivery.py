@@ -24,7 +24,7 @@ from tests.delivery.store import PasswordStore, UnreliableStore
 from tests.wire import is_wrapped_secret
 
 from .conftest import RESOURCE_TYPE, ExampleStack, StackFactory, assert_ok
-from .traces import assert_nowhere, assert_only_kept_as_secret
+from .traces import assert_nowhere, assert_only_kept_as_secret, traces
 
 PASS_INSERT = ["pass", "insert", "--multiline", "--force", "metal/ops"]
 MISSING = "metal-reset-no-such-store"
@@ -165,6 +165,50 @@ def test_a_store_that_fails_then_hangs_keeps_the_password_until_it_works(
     converged = stack.preview()
     assert_ok(converged)
     assert converged.step("ops").op == "same"
+
+
+@pytest.mark.secret_store
+def test_a_destroy_delivers_a_waiting_password_before_it_forgets_it(
+    store_stack: ExampleStack, password_store: PasswordStore, tmp_path: Path
+) -> None:
+    """While a delivery is pending the state holds the only copy of the API's password, so a
+    destroy delivers it first, and fails, keeping the resource, while the store is down."""
+    stack = store_stack
+    store = UnreliableStore.create(tmp_path)
+    stack.config["argv"] = json.dumps(store.argv(*PASS_INSERT))
+    store.set("down")
+    assert_ok(stack.up())
+    password = _current(stack)
+    assert stack.api_calls() == ["POST", "DELETE"]
+
+    # A refresh reads nothing from the API and keeps the state, but shows the update the next
+    # `up` would make to deliver (the engine's refresh diff is that up's diff, inverted).
+    refreshed = stack.refresh()
+    assert_ok(refreshed)
+    assert refreshed.step("ops").op == "update"
+    assert _resource(stack)["outputs"]["new_password"]["value"] == password
+    assert stack.api_calls() == []
+
+    refused = stack.destroy()
+    assert not refused.ok
+    assert refused.error is not None
+    assert "then delete the resource again (it was not deleted: its state holds the only copy" in (
+        refused.error
+    )
+    assert _resource(stack)["outputs"]["new_password"]["value"] == password
+    assert stack.api_calls() == []
+    assert_only_kept_as_secret(stack, refused, password)
+
+    store.set("")
+    destroyed = stack.destroy()
+    assert_ok(destroyed)
+    assert destroyed.step("ops").op == "delete"
+    assert password_store.show("metal/ops") == password == _current(stack)
+    assert stack.api_calls() == []
+    state = json.loads(stack.state.read_text())
+    assert [r for r in state.get("resources") or [] if r["type"] == RESOURCE_TYPE] == []
+    # In the clear nowhere; as a secret only in the delete step's record of the old outputs.
+    assert traces(stack, destroyed, password) == ([], ["step outputs"])
 
 
 @pytest.mark.secret_store

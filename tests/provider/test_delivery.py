@@ -294,6 +294,61 @@ def test_a_failed_delivery_keeps_the_password_then_the_next_run_delivers_it(
     assert deployment.up(news | {"rotation_triggers": {"t": "2"}}) == "same"
 
 
+def test_a_delete_delivers_a_waiting_password_first_and_fails_while_it_cannot(
+    deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
+) -> None:
+    """The state holds the only copy of the API's current password while its delivery is
+    pending: a delete hands it to the store first, and keeps it (by failing) while it cannot."""
+    target = tmp_path / "password"
+    news = {
+        "email": EMAIL,
+        "rotation_triggers": {"t": "1"},
+        "deliver_to": _through(store, target),
+        "store_password": False,
+    }
+    deployment.up(news)
+    store.set("down")
+    deployment.up(news | {"rotation_triggers": {"t": "2"}})
+    password = emulator.password_of(DEV_USER)
+    assert password is not None
+    kept = dict(deployment.outputs)
+    assert kept["delivery_pending"]
+    assert kept["new_password"] == password
+    calls(emulator)
+
+    with pytest.raises(DeliveryError) as caught:
+        deployment.provider.delete(str(deployment.id), dict(kept))
+    assert caught.value.outcome is Outcome.STATE_HOLDS
+    message = str(caught.value)
+    assert "stays there as the secret output new_password" in message
+    assert "then delete the resource again (it was not deleted: its state holds the only copy" in (
+        message
+    )
+    assert message.endswith("`pulumi state delete` would drop both).")
+    assert password not in message
+    assert DEV_TOKEN not in message
+    assert not target.exists()
+
+    store.set("")
+    deployment.provider.delete(str(deployment.id), dict(kept))
+    assert target.read_text() == password
+    assert calls(emulator) == []  # no API call either way
+
+
+def test_a_delete_with_nothing_waiting_runs_no_sink(
+    deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
+) -> None:
+    target = tmp_path / "password"
+    news = {"email": EMAIL, "rotate_on_create": True, "deliver_to": _through(store, target)}
+    deployment.up(news)
+    delivered = target.read_text()
+    target.unlink()
+    store.set("down")  # would fail the delete if it were called
+    deployment.provider.delete(str(deployment.id), dict(deployment.outputs))
+    assert not target.exists()
+    assert delivered == emulator.password_of(DEV_USER)
+
+
 def test_a_rotation_supersedes_a_pending_delivery(
     deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
 ) -> None:
