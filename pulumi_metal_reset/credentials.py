@@ -58,6 +58,12 @@ class RotationClaims:
                 "PasswordResetToken its own user's API token."
             )
 
+    def holder(self, credential: str) -> str | None:
+        """The resource that rotated `credential`'s user in this run, if one did."""
+        with self._lock:
+            held = self._holders.get(credential)
+        return None if held is None else held[0]
+
     def release(self, credential: str, resource_id: str) -> None:
         """Forget a claim whose rotation certainly did not happen, so another may rotate."""
         with self._lock:

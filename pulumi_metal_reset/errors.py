@@ -133,8 +133,8 @@ class UnexpectedResponseError(MetalApiError):
 
 
 class AmbiguousResponseError(UnexpectedResponseError, AmbiguousOutcomeError):
-    """The API accepted the password reset (2xx) but its answer held no readable new password:
-    the reset has taken effect, and the password it set is lost."""
+    """The API answered the password reset with a 2xx but no readable new password: the reset
+    may have taken effect (a 2xx accepts it), and then the password it set is lost."""
 
 
 class RotationAfterCreateError(MetalResetError):

@@ -42,6 +42,7 @@ from pulumi_metal_reset.settings import (
     Connection,
     connection_for,
     hide_tokens,
+    token_for,
 )
 from pulumi_metal_reset.state import DELIVERY_INPUT_NAMES, CheckedInputs, Outputs
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL, is_unknown
@@ -268,8 +269,9 @@ class PasswordResetTokenProvider(ResourceProvider):
 
     def _tokens(self, inputs: Mapping[str, Any]) -> list[str]:
         """The API token, if one is set, for scrubbing from what a delivery command prints."""
+        config, environ = self._settings()
         try:
-            return [self._connection(inputs).token.get_secret_value()]
+            return [token_for(inputs, config, environ)[0].get_secret_value()]
         except ConfigurationError:
             return []  # a redelivery needs no API call, so no token either
 
@@ -297,8 +299,20 @@ class PasswordResetTokenProvider(ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """The API cannot revoke a reset token or undo a reset: deleting forgets the state, once
         a password still waiting for its sink (`delivery_pending`) has reached it."""
+        if not props.get("delivery_pending"):
+            return  # nothing waits: forgetting the state is the whole delete
+        outs = Outputs.from_wire(props)
+        # Deletes run after the run's creates and updates: if another resource rotated this
+        # API user in this run, the waiting password is no longer the API's.
+        credential = outs.credential_id
+        holder = None if credential is None else self._rotation_claims().holder(credential)
         reset.delivered_before_delete(
-            id_, Outputs.from_wire(props), hide=lambda: self._tokens(props), clock=_now
+            id_,
+            outs,
+            superseded=holder is not None and holder != id_,
+            hide=lambda: self._tokens(props),
+            clock=_now,
+            warn=log.warn,
         )
 
 

@@ -164,17 +164,32 @@ def settled_without_rotation(
 
 
 def delivered_before_delete(
-    resource_id: str, outs: Outputs, *, hide: Callable[[], Sequence[str]], clock: Clock
+    resource_id: str,
+    outs: Outputs,
+    *,
+    superseded: bool,
+    hide: Callable[[], Sequence[str]],
+    clock: Clock,
+    warn: Callable[[str], None],
 ) -> None:
     """A delete forgets the state, so a password still waiting for its sink goes there first.
 
-    That password is the API's current one, and the state holds its only copy. A failed
-    delivery raises DeliveryError: the engine keeps the resource, and its state the password.
+    That password is the API's current one, and the state holds its only copy, unless another
+    resource rotated the same API user since (`superseded`): then it is stale, and delivering it
+    would overwrite the newer one in the store. A failed delivery raises DeliveryError: the
+    engine keeps the resource, and its state the password.
     """
     password = outs.new_password
     if outs.delivery_pending is None or password is None or outs.deliver_to is None:
         return  # nothing waits (the delivery code stays unloaded)
-    from pulumi_metal_reset.delivery import lifecycle, outcome
+    if superseded:
+        warn(
+            f"The password that the PasswordResetToken mailing {outs.email} kept in its state "
+            "for delivery was dropped with it, not delivered: another resource reset the same "
+            "API user's password in this run, so it was no longer the API's password."
+        )
+        return
+    from pulumi_metal_reset.delivery import lifecycle
 
     lifecycle.redeliver(
         password=password,
@@ -184,7 +199,7 @@ def delivered_before_delete(
         history=outs.rotation_history,
         clock=clock,
         hide=hide(),
-        then=outcome.DELETE_AGAIN,
+        on_delete=True,
     )
 
 

@@ -18,11 +18,11 @@ from pulumi_metal_reset.connection import SecretValue, reveal
 from pulumi_metal_reset.delivery.errors import DeliveryError, DeliveryFailedError, PreflightError
 from pulumi_metal_reset.delivery.ledger import describe
 from pulumi_metal_reset.delivery.outcome import (
-    RUN_UP_AGAIN,
     Outcome,
     Settlement,
     after_redelivery,
     after_rotation,
+    delete_delivery_failed,
     not_started,
     redelivery_failed,
     times,
@@ -139,13 +139,13 @@ def redeliver(
     retry: RetryPolicy | None = None,
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    then: str = RUN_UP_AGAIN,
+    on_delete: bool = False,
 ) -> Settlement:
-    """Deliver the password kept in state (`outcome.redelivery_reason` said why).
+    """Deliver the password kept in state (`outcome.redelivery_reason` said why, or a delete).
 
-    Raises DeliveryError on failure, its sentence ending in `then`: nothing changed at the API,
-    and the engine keeps the old state, which holds the password, so raising is safe and the
-    next run tries again.
+    Raises DeliveryError on failure: nothing changed at the API, and the engine keeps the old
+    state, which holds the password, so raising is safe and the next run tries again. A delete's
+    sentence says what a delete can do: it reads `deliver_to` from the state, not the program.
     """
     from pulumi_metal_reset.delivery.sinks import deliver, preflight
 
@@ -156,13 +156,17 @@ def redeliver(
         preflight(model, environ)
         deliver(model, password, hide=hide, retry=_policy(retry), environ=environ, sleep=sleep)
     except PreflightError as err:
-        message = redelivery_failed(description, err.problem, err.remedy, then)
+        message = (
+            delete_delivery_failed(description, err.problem)
+            if on_delete
+            else redelivery_failed(description, err.problem, err.remedy)
+        )
     except DeliveryFailedError as err:
-        message = redelivery_failed(
-            description,
-            f"failed {times(err.attempts)}: {err.cause}",
-            "fix the secret store or deliver_to",
-            then,
+        problem = f"failed {times(err.attempts)}: {err.cause}"
+        message = (
+            delete_delivery_failed(description, problem)
+            if on_delete
+            else redelivery_failed(description, problem, "fix the secret store or deliver_to")
         )
     if message is not None:
         raise DeliveryError(message, Outcome.STATE_HOLDS)

@@ -103,21 +103,26 @@ def kept_in_state(description: str, attempts: int, cause: str, *, store_password
     )
 
 
-#: What to run once the sink works, after a redelivery that an update made.
-RUN_UP_AGAIN = "then run `pulumi up` again"
-#: The same, after the redelivery a delete makes first (`reset.delivered_before_delete`).
-DELETE_AGAIN = (
-    "then delete the resource again (it was not deleted: its state holds the only copy of the "
-    "API's current password; `pulumi state delete` would drop both)"
-)
-
-
-def redelivery_failed(description: str, problem: str, remedy: str, then: str = RUN_UP_AGAIN) -> str:
+def redelivery_failed(description: str, problem: str, remedy: str) -> str:
     """The error for a repair that failed: raised, so the state (holding the password) stays."""
     return (
         f"The password kept in this stack's state could not be delivered to {description} "
         f"({problem.rstrip('.')}); it stays there as the secret output new_password and the API "
-        f"password did not change; {remedy}, {then}."
+        f"password did not change; {remedy}, then run `pulumi up` again."
+    )
+
+
+def delete_delivery_failed(description: str, problem: str) -> str:
+    """The error for a delete whose waiting password could not be delivered first: raised, so
+    the engine keeps the resource. `deliver_to` comes from the state, so only the store can be
+    fixed for the delete itself."""
+    return (
+        "The resource was not deleted: the password kept in its state, the API's current one, "
+        f"could not be delivered to {description} ({problem.rstrip('.')}); fix the secret store "
+        "and delete it again (deliver_to is read from the state: to change it, put the resource "
+        "back in the program with a new one and run `pulumi up` first), or keep the password by "
+        "hand (`pulumi stack export --show-secrets`) and drop the resource from the state with "
+        "`pulumi state delete`."
     )
 
 

@@ -192,7 +192,7 @@ def test_a_destroy_delivers_a_waiting_password_before_it_forgets_it(
     refused = stack.destroy()
     assert not refused.ok
     assert refused.error is not None
-    assert "then delete the resource again (it was not deleted: its state holds the only copy" in (
+    assert "The resource was not deleted: the password kept in its state, the API's current" in (
         refused.error
     )
     assert _resource(stack)["outputs"]["new_password"]["value"] == password

@@ -25,14 +25,16 @@ from pulumi_metal_reset.errors import (
     RotationAfterCreateError,
     SharedCredentialError,
 )
+from pulumi_metal_reset.provider import PasswordResetTokenProvider
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 from tests.delivery.store import UnreliableStore, file_writer
 from tests.fresh_python import fresh_python
 
-from .conftest import DirectStack
+from .conftest import DirectStack, make_provider
 
 EMAIL = "ops@example.com"
 MISSING = "metal-reset-no-such-store"
+PROVIDER_CONFIG = {"equinix:authToken": DEV_TOKEN, "equinix:maxRetryWaitSeconds": "0.05"}
 
 
 def calls(emulator: Emulator) -> list[str]:
@@ -88,12 +90,14 @@ def test_store_password_false_needs_a_sink(deployment: DirectStack) -> None:
 
 
 def test_a_first_call_without_delivery_loads_no_delivery_code() -> None:
-    """The provider process's first call stays cheap for the resources that do not deliver."""
+    """The provider process's first call stays cheap for the resources that do not deliver (a
+    destroy's first call is a delete)."""
     code = (
         "import sys\n"
         "from pulumi_metal_reset.provider import PasswordResetTokenProvider\n"
         "p = PasswordResetTokenProvider()\n"
         "p.check({}, {'email': 'ops@example.com'})\n"
+        "p.delete('id', {'email': 'ops@example.com', 'delivery_pending': None})\n"
         "print(sorted(m for m in sys.modules if 'delivery' in m or m == 'tenacity'))\n"
         "p.check({}, {'email': 'ops@example.com', 'deliver_to': {'kind': 'file', 'path': '/p'}})\n"
         "print('pulumi_metal_reset.delivery.models' in sys.modules)\n"
@@ -320,11 +324,13 @@ def test_a_delete_delivers_a_waiting_password_first_and_fails_while_it_cannot(
         deployment.provider.delete(str(deployment.id), dict(kept))
     assert caught.value.outcome is Outcome.STATE_HOLDS
     message = str(caught.value)
-    assert "stays there as the secret output new_password" in message
-    assert "then delete the resource again (it was not deleted: its state holds the only copy" in (
-        message
+    assert message.startswith(
+        "The resource was not deleted: the password kept in its state, the API's current one, "
+        "could not be delivered to command: "
     )
-    assert message.endswith("`pulumi state delete` would drop both).")
+    assert "deliver_to is read from the state" in message
+    assert message.endswith("drop the resource from the state with `pulumi state delete`.")
+    assert message.count(". ") == 0
     assert password not in message
     assert DEV_TOKEN not in message
     assert not target.exists()
@@ -333,6 +339,42 @@ def test_a_delete_delivers_a_waiting_password_first_and_fails_while_it_cannot(
     deployment.provider.delete(str(deployment.id), dict(kept))
     assert target.read_text() == password
     assert calls(emulator) == []  # no API call either way
+
+
+def test_a_delete_drops_a_waiting_password_another_resource_superseded(
+    provider: PasswordResetTokenProvider,
+    emulator: Emulator,
+    store: UnreliableStore,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A rename (or `up --replace`) creates the new resource, which rotates, before it deletes
+    the old one: the old one's waiting password is stale and must not overwrite the new one."""
+    target = tmp_path / "password"
+    news = {"email": EMAIL, "deliver_to": _through(store, target), "store_password": False}
+    old = DirectStack(provider)
+    old.up(news | {"rotation_triggers": {"t": "1"}})
+    store.set("down")
+    old.up(news | {"rotation_triggers": {"t": "2"}})
+    stale = old.outputs["new_password"]
+    assert old.outputs["delivery_pending"]
+
+    this_run = make_provider(dict(PROVIDER_CONFIG, **{"equinix:endpoint": emulator.url}))
+    store.set("")
+    DirectStack(this_run).up(news | {"rotate_on_create": True})  # the replacement rotates
+    current = emulator.password_of(DEV_USER)
+    assert current != stale
+    assert target.read_text() == current
+    capsys.readouterr()
+
+    this_run.delete(str(old.id), dict(old.outputs))
+    assert target.read_text() == current  # not overwritten by the stale password
+    warning = capsys.readouterr().err
+    assert "was dropped with it, not delivered: another resource reset the same API user's" in (
+        warning
+    )
+    assert stale not in warning
+    assert current not in warning
 
 
 def test_a_delete_with_nothing_waiting_runs_no_sink(
