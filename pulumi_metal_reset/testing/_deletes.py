@@ -23,7 +23,7 @@ def _delete_allowed(d: Deployment) -> set[str] | None:
     targets = d.options.targets
     if targets is None:
         return None
-    allowed = set(targets)
+    allowed = {res.urn for res in d.old_resources if res.urn in targets}
     changed = True
     while changed:
         changed = False

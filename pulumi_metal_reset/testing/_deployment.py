@@ -16,6 +16,7 @@ from ._plan import PlanDiff, PlanViolation, ResourcePlan, check_diff, constraine
 from ._provider import ProviderClient
 from ._records import Diagnostic, Goal, LogEntry, Step
 from ._state import ResourceState
+from ._targets import UrnTargets
 from ._urns import ROOT_STACK_TYPE, make_urn, qualified_type, root_stack_urn, urn_type
 from ._wire import PropertyMap
 
@@ -49,8 +50,10 @@ class RunOptions:
     """The CLI flags a run stands for."""
 
     dry_run: bool = False
-    targets: frozenset[str] | None = None
-    replace_targets: frozenset[str] = frozenset()
+    #: ``--target``; None targets every resource.
+    targets: UrnTargets | None = None
+    #: ``--replace``; None replaces none.
+    replace_targets: UrnTargets | None = None
     refresh: bool = False
     #: ``up --plan``: the resource plans every registration and step is checked against.
     plan: dict[str, ResourcePlan] | None = None
@@ -133,7 +136,8 @@ class Deployment:
 
     def check_replace_targets(self) -> bool:
         """``checkTargets`` for ``--replace`` before the program runs: old state only."""
-        missing = sorted(t for t in self.options.replace_targets if t not in self.olds)
+        replace = self.options.replace_targets
+        missing = sorted(t for t in (replace.literals if replace else ()) if t not in self.olds)
         for target in missing:
             self._target_missing(target)
         return not missing
@@ -251,11 +255,14 @@ class Deployment:
         return outputs
 
     def check_targets(self) -> bool:
-        """``checkTargets``: every target must name a resource in the old or new state."""
+        """``checkTargets``: every literal target must name a resource in the old or new state
+        (before the program runs, as for a refresh, the old state alone)."""
         targets = self.options.targets
         if targets is None:
             return True
-        missing = [t for t in sorted(targets) if t not in self.olds and t not in self.goals]
+        missing = [
+            t for t in sorted(targets.literals) if t not in self.olds and t not in self.goals
+        ]
         for target in missing:
             self._target_missing(target)
         return not missing

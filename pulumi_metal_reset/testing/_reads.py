@@ -58,6 +58,12 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
     return new, step
 
 
+def refresh_targets_found(d: Deployment) -> bool:
+    """``refresh`` checks its targets before it reads anything, against the old state alone;
+    an empty state is refreshed (and checked) not at all."""
+    return not d.old_resources or d.check_targets()
+
+
 def refresh_state(d: Deployment, *, as_steps: bool) -> list[ResourceState]:
     """Refresh every resource in state (or every target); returns the rebuilt base state.
 

@@ -129,7 +129,8 @@ def _generate_and_apply(
     if goal.import_id:
         raise _fail(d, urn, "the test engine does not support the `import` resource option")
     targeted = d.is_targeted(urn)
-    targeted_replace = urn in d.options.replace_targets
+    replacing = d.options.replace_targets
+    targeted_replace = replacing is not None and urn in replacing
     plan = d.options.plan
     resource_plan = plan.get(urn) if plan is not None else None
     seed = (
@@ -302,7 +303,7 @@ def _validate(
             d.validate_ops(urn, ops)
     except PlanViolation as violation:
         raise _fail(d, urn, str(violation)) from None
-    if skipped or (d.options.targets is None and not d.options.replace_targets):
+    if skipped or (d.options.targets is None and d.options.replace_targets is None):
         return
     for dependency in new.all_dependencies():
         if dependency in d.skipped_creates:

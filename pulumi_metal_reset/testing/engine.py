@@ -21,6 +21,16 @@ What the test engine leaves out:
 - ``up``, ``refresh`` and ``destroy`` run as with ``--yes --skip-preview``: the preview pass the
   CLI runs first is skipped, except for ``up(plan=...)`` and ``up(strict=True)``, whose preview
   is part of the plan check.
+- A delete-before-replace does not replace the resources that depend on the replaced one
+  (``calculateDependentReplacements`` in ``step_generator.go``), and so does not refuse one that
+  is protected.
+- When the step generator stops the run (a protect refusal, an untargeted create the plan
+  needs, a plan violation, a Check failure), later registrations still get their steps; the
+  engine cancels them (``deployment_executor.go``, the main loop's ``cancel()``).
+- Plan files record no planned outputs (``state``) for custom resources, only for components
+  and the stack (``step_executor.go`` sets ``resourcePlan.Outputs`` after every step).
+- ``additional_secret_outputs=["id"]`` is ignored without the engine's warning that the id
+  cannot be made secret.
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
   does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
   stay deterministic.
@@ -49,11 +59,12 @@ from ._policy_run import Packs, PolicyPackConfig, attach_policies
 from ._program import run_program
 from ._project import Project, ProjectError
 from ._provider import ProviderClient
-from ._reads import import_one, refresh_state
+from ._reads import import_one, refresh_state, refresh_targets_found
 from ._records import Kind, LogEntry, Step
 from ._results import RunResult, build_result
 from ._results import expect_no_changes as _expect_no_changes
 from ._state import ResourceState, StackState, default_state_path, load_state, save_state
+from ._targets import UrnTargets
 from ._urns import ROOT_STACK_TYPE, make_urn
 from ._wire import UNKNOWN, Secret, to_display
 from .provider_server import ProviderServer
@@ -197,8 +208,10 @@ class TestEngine:
         started = time.monotonic()
         state = self.load_state()
         deployment = self._deployment(state, options)
+        resources = list(state.resources)
         try:
-            resources = refresh_state(deployment, as_steps=True)
+            if refresh_targets_found(deployment):
+                resources = refresh_state(deployment, as_steps=True)
         finally:
             deployment.provider.close()
         new_state = StackState(self.project.name, self.stack, resources, state.outputs)
@@ -274,8 +287,8 @@ class TestEngine:
     ) -> RunOptions:
         return RunOptions(
             dry_run=dry_run,
-            targets=None if targets is None else frozenset(targets),
-            replace_targets=frozenset(replace),
+            targets=UrnTargets.of(targets),
+            replace_targets=UrnTargets.of(replace),
             refresh=refresh,
             resource_hooks=list(self.resource_hooks),
             stack_hooks=list(self.stack_hooks),
@@ -326,9 +339,10 @@ class TestEngine:
             if d.errored:  # the policy packs did not start
                 program_error = "policy packs could not be loaded"
             else:
-                if options.refresh:
+                refreshed = not options.refresh or refresh_targets_found(d)
+                if options.refresh and refreshed:
                     d.rebase(refresh_state(d, as_steps=False))
-                if d.check_replace_targets():
+                if refreshed and d.check_replace_targets():
                     program_error, output = run_program(
                         d,
                         self.project,

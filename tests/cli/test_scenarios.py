@@ -369,6 +369,50 @@ def test_an_unknown_target_is_an_error(stack: Backend) -> None:
     )
 
 
+def test_glob_targets_match_and_need_not_exist(stack: Backend) -> None:
+    """``NewUrnTargets``: a target holding ``*`` is a glob (``*`` within a URN segment, ``**``
+    across them); ``checkTargets`` checks only the literal ones, so a glob matching nothing is
+    not an error. An empty list constrains nothing (``IsConstrained``)."""
+    stack.run("up", NO_B)
+
+    segment = stack.run("preview", {"label": "two", **NO_B}, targets=[URN_A[:-1] + "*"])
+    across = stack.run("preview", {"label": "two", **NO_B}, targets=["**::a"])
+    nothing = stack.run("preview", {"label": "two", **NO_B}, targets=["**::nothing-*"])
+    narrow = stack.run("preview", {"label": "two", **NO_B}, targets=["urn:pulumi:dev::*::a"])
+    every = stack.run("preview", {"label": "two", **NO_B}, targets=[])
+
+    assert segment.ok, segment.text
+    assert segment.ops["a"] == "update"
+    assert across.ok, across.text
+    assert across.ops["a"] == "update"
+    assert nothing.ok, nothing.text
+    assert nothing.ops["a"] == "same"
+    assert narrow.ok, narrow.text
+    assert narrow.ops["a"] == "same"  # one `*` does not cross the type's `::` separators
+    assert every.ok, every.text
+    assert every.ops["a"] == "update"
+
+
+def test_refresh_checks_its_targets_before_it_reads(stack: Backend) -> None:
+    """``refresh`` runs ``checkTargets`` on the old state before any Read, for ``pulumi
+    refresh`` and ``up --refresh`` alike; the up then runs no program and changes nothing."""
+    stack.run("up", NO_B)
+    before = len(stack.calls())
+
+    refreshed = stack.run("refresh", NO_B, targets=[URN_C])
+    up = stack.run("up", {"label": "two", **NO_B}, targets=[URN_A, URN_C], refresh=True)
+
+    message = (
+        f"Target '{URN_C}' could not be found in the stack. "
+        "Did you forget to escape $ in your shell?"
+    )
+    assert not refreshed.ok
+    assert refreshed.shows(message)
+    assert not up.ok
+    assert up.shows(message)
+    assert [c["call"] for c in stack.calls()[before:] if c["call"] in ("read", "update")] == []
+
+
 def test_replace_target_is_checked_without_olds_and_replaced(stack: Backend) -> None:
     """``isTargetedReplace``: Check without old inputs, then create before delete."""
     stack.run("up", NO_B)
