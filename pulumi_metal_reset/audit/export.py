@@ -53,6 +53,9 @@ class ExportedResource:
     inputs: Mapping[str, Any]
     outputs: Mapping[str, Any]
     delete: bool = False
+    #: The provider's id: with the URN, what tells one resource from another in two stacks of
+    #: the same project and name (in two organizations).
+    id: str = ""
 
     @property
     def project(self) -> str:
@@ -186,5 +189,10 @@ def _resource(raw: Any, index: int, source: str) -> ExportedResource:
             raise ExportError(f"{source}: {raw['urn']} has {key} that are not an object; {_HINT}.")
         props[key] = value
     return ExportedResource(
-        raw["urn"], raw["type"], props["inputs"], props["outputs"], raw.get("delete") is True
+        raw["urn"],
+        raw["type"],
+        props["inputs"],
+        props["outputs"],
+        raw.get("delete") is True,
+        raw["id"] if isinstance(raw.get("id"), str) else "",
     )

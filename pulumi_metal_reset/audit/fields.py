@@ -31,6 +31,7 @@ class TokenState:
     rotate_every: Value
     rotation_triggers: Value
     next_rotation_at: Value
+    rotation_slot: Value
     requested_at: Value
     rotation_count: Value
     rotated_at: Value

@@ -170,12 +170,15 @@ def _no_rotation(token: TokenState) -> str | None:
 
 def _period_too_long(token: TokenState, settings: Settings) -> str | None:
     value = token.rotate_every
-    if not value.known or value.value is None:
+    if not value.known:
+        period = _scheduled_period(token)  # encrypted: the schedule's outputs still tell it
+    elif value.value is None:
         return None
-    try:
-        period = rules.period_seconds(value.value)
-    except ValueError as err:
-        raise ExportError(f"{_where(token, 'rotate_every')} {err}; {_HINT}.") from None
+    else:
+        try:
+            period = rules.period_seconds(value.value)
+        except ValueError as err:
+            raise ExportError(f"{_where(token, 'rotate_every')} {err}; {_HINT}.") from None
     if period is None or period <= settings.max_age:
         return None
     limit = rules.describe_period(settings.max_age)
@@ -184,6 +187,14 @@ def _period_too_long(token: TokenState, settings: Settings) -> str | None:
         f"rotate_every {shown} longer than the maximum age of {limit}; set it to {limit} or "
         f"less and {_UP}."
     )
+
+
+def _scheduled_period(token: TokenState) -> int | None:
+    """`rotate_every` as the recorded schedule shows it: `next_rotation_at` is the slot plus
+    the period (`schedule.next_rotation`), and neither is kept as a secret."""
+    slot = _time(token, "rotation_slot", token.rotation_slot)
+    due = _time(token, "next_rotation_at", token.next_rotation_at)
+    return None if slot is None or due is None or due <= slot else due - slot
 
 
 def _password_in_state(token: TokenState, settings: Settings) -> str | None:
@@ -204,25 +215,30 @@ def _credential(token: TokenState) -> str | None:
     return rules.credential_key(value.value) if value.known else None
 
 
-def _sharing(tokens: Sequence[TokenState]) -> dict[str, dict[str, TokenState]]:
-    """credential id -> URN -> token, for ids two distinct resources hold; one resource
+def _sharing(
+    tokens: Sequence[TokenState],
+) -> dict[str, dict[tuple[str, str], TokenState]]:
+    """credential id -> (URN, id) -> token, for ids two distinct resources hold; one resource
     exported twice counts once."""
-    by_urn: dict[str, TokenState] = {}
-    for token in tokens:
-        by_urn.setdefault(token.resource.urn, token)
-    groups = rules.shared((urn, _credential(token)) for urn, token in by_urn.items())
-    return {cred: {urn: by_urn[urn] for urn in urns} for cred, urns in groups.items()}
+    by_key: dict[tuple[str, str], TokenState] = {}
+    for token in tokens:  # one resource: its URN and its id (a URN does not name the org)
+        by_key.setdefault((token.resource.urn, token.resource.id), token)
+    groups = rules.shared((key, _credential(token)) for key, token in by_key.items())
+    return {cred: {key: by_key[key] for key in keys} for cred, keys in groups.items()}
 
 
 def _shared(token: TokenState, sharing: dict[str, Any]) -> str | None:
     credential = _credential(token)
-    group: dict[str, TokenState] | None = sharing.get(credential) if credential else None
+    group: dict[tuple[str, str], TokenState] | None = (
+        sharing.get(credential) if credential else None
+    )
     if group is None:
         return None
+    mine = (token.resource.urn, token.resource.id)
     others = ", ".join(
         f"{o.resource.name} ({o.resource.project}/{o.resource.stack})"
-        for urn, o in group.items()
-        if urn != token.resource.urn
+        for key, o in group.items()
+        if key != mine
     )
     which = "the same credential_id" if token.credential_id.secret else f"credential {credential}"
     return (

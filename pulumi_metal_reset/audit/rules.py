@@ -2,7 +2,9 @@
 
 Pure functions on plain values: no Pulumi, no HTTP, no clock. The audit reads the values from an
 exported stack, the policy pack from the checked inputs the engine sends to Analyze (or the
-outputs it sends to AnalyzeStack), so both judge a token by the same rules.
+outputs it sends to AnalyzeStack), so both judge a token by the same rules. They differ in
+what they apply them to: the pack's `max-rotation-age` also blocks a token whose `rotate_every`
+is unset, which the audit's `period-too-long` leaves to `no-schedule-no-triggers`.
 """
 
 from __future__ import annotations
@@ -95,13 +97,16 @@ def domain_allowed(domain: str | None, allowed: Sequence[str]) -> bool:
     """True when `allowed` is empty or names the domain.
 
     An entry `example.com` matches that domain only; `*.example.com` matches its subdomains
-    (not `example.com` itself). Comparison ignores case, a leading `@` and a trailing dot.
+    (not `example.com` itself). Comparison ignores case, a leading `@` and a trailing dot, and
+    whether a domain is written in Unicode or in its IDNA form (`bücher.example` is
+    `xn--bcher-kva.example`): `check` records the first, an allow-list may hold either.
     """
-    entries = [e.strip().lstrip("@").rstrip(".").lower() for e in allowed if e.strip()]
+    entries = [_ascii(e.strip().lstrip("@").rstrip(".").lower()) for e in allowed if e.strip()]
     if not entries:
         return True
     if domain is None:
         return False
+    domain = _ascii(domain)
     for entry in entries:
         if entry.startswith("*."):
             if domain.endswith(entry[1:]) and domain != entry[2:]:
@@ -109,6 +114,21 @@ def domain_allowed(domain: str | None, allowed: Sequence[str]) -> bool:
         elif domain == entry:
             return True
     return False
+
+
+def _ascii(domain: str) -> str:
+    """`domain` in its IDNA (ASCII) form, as email-validator derives it for the API (a `*.`
+    prefix kept); as it is when it is ASCII already or no valid domain."""
+    if domain.isascii():
+        return domain
+    wildcard, name = ("*.", domain[2:]) if domain.startswith("*.") else ("", domain)
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(f"x@{name}", check_deliverability=False)
+    except EmailNotValidError:
+        return domain
+    return wildcard + str(checked.ascii_domain).lower()
 
 
 def shared(items: Iterable[tuple[K, str | None]]) -> dict[str, list[K]]:

@@ -152,6 +152,55 @@ def test_the_same_export_twice_does_not_share_with_itself(
     assert len(data) == 2 * len(findings(capsys, PROD))
 
 
+def _edited(tmp_path: Path, name: str, edit: Any) -> str:
+    """A copy of the prod export, changed by `edit(resources)`."""
+    data = json.loads(Path(PROD).read_text())
+    edit(data["deployment"]["resources"])
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def _token(resources: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    (found,) = [r for r in resources if r["urn"].endswith(f"::{name}")]
+    return found
+
+
+def test_an_encrypted_period_is_judged_from_the_schedule_and_not_quoted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`pulumi stack export` keeps a secret rotate_every as ciphertext, but the slot and
+    next_rotation_at it derives are plain: the period is their difference."""
+    cipher = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+    def encrypt(resources: list[dict[str, Any]]) -> None:
+        yearly = _token(resources, "yearly")
+        for side in ("inputs", "outputs"):
+            yearly[side]["rotate_every"] = cipher | {"ciphertext": "v1:Q0lQSEVS"}
+
+    data = findings(capsys, _edited(tmp_path, "encrypted.json", encrypt))
+    (period,) = [f for f in data if f["kind"] == "period-too-long"]
+    assert period["urn"].endswith("::yearly")
+    assert period["message"].startswith("rotate_every (kept as a secret) longer than")
+    assert "365" not in period["message"]
+
+
+def test_same_named_stacks_in_two_organizations_are_two_resources(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A URN names the project and stack, not the organization: two exports of `acme/prod`
+    from two organizations hold different resources (ids), which can share an API user."""
+
+    def other_org(resources: list[dict[str, Any]]) -> None:
+        for resource in resources:
+            if "id" in resource:
+                resource["id"] = "other-" + resource["id"]
+
+    data = findings(capsys, PROD, _edited(tmp_path, "other-org.json", other_org))
+    shared = {f["urn"].rsplit("::", 1)[-1] for f in data if f["kind"] == "shared-api-user"}
+    assert shared == {"healthy", "late", "yearly", "static"}
+
+
 def test_grace_and_max_age_are_settings(capsys: pytest.CaptureFixture[str]) -> None:
     relaxed = kinds(findings(capsys, PROD, "--grace", "21d", "--max-age", "400d"))
     assert ("late", "overdue") not in relaxed

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_metal_reset.audit import rules
 from pulumi_metal_reset.testing._policy import (
     PolicyPackError,
     PolicyPacks,
@@ -181,6 +182,21 @@ def domain_pack() -> Iterator[PolicyPacks]:
 @pytest.mark.parametrize("email", ["ops@example.com", "a@eu.corp.example", "b@x.y.corp.example"])
 def test_allowed_domains_pass(domain_pack: PolicyPacks, email: str) -> None:
     assert messages(analyze(domain_pack, email=email), "allowed-email-domains") == []
+
+
+@pytest.mark.parametrize(
+    ("allowed", "email"),
+    [
+        ("xn--bcher-kva.example", "ops@bücher.example"),  # check records the Unicode form
+        ("bücher.example", "ops@xn--bcher-kva.example"),
+        ("*.xn--bcher-kva.example", "ops@eu.bücher.example"),
+        ("*.bücher.example", "ops@EU.xn--BCHER-kva.example"),
+    ],
+)
+def test_a_domain_matches_in_its_unicode_and_its_idna_form(allowed: str, email: str) -> None:
+    """The audit and the pack share `rules.domain_allowed`, so this holds for both."""
+    assert rules.domain_allowed(rules.email_domain(email), [allowed])
+    assert not rules.domain_allowed(rules.email_domain(email), ["xn--other-kva.example"])
 
 
 @pytest.mark.parametrize(
