@@ -49,7 +49,7 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
         step.error, step.failed = str(exc), True
         return old, step
     keys = list(answer.changed_keys)
-    mark_secret_outputs(new)
+    mark_secret_outputs(d, new)
     step.op = "update" if answer.changes == DIFF_SOME else "same"
     step.diffs = sorted(keys)
     step.diff_marks = [f"~{k}" for k in sorted(keys)]

@@ -319,12 +319,18 @@ def _validate(
             d.mark_failed()
 
 
-def mark_secret_outputs(new: ResourceState) -> None:
+#: The step executor's warning (``step_executor.go``), word for word.
+_ID_WARNING = "The 'id' property cannot be made secret. See pulumi/pulumi#2717 for more details."
+
+
+def mark_secret_outputs(d: Deployment, new: ResourceState) -> None:
     """The step executor, after every step: ``additionalSecretOutputs`` and inputs that were
-    secret make the output of that name secret."""
+    secret make the output of that name secret; ``id`` cannot be, and says so."""
     outputs = dict(new.outputs)
     for key in new.additional_secret_outputs:
-        if key != "id" and key in outputs:
+        if key == "id":
+            d.warning(new.urn, _ID_WARNING)
+        elif key in outputs:
             outputs[key] = make_secret(outputs[key])
     for key, value in outputs.items():
         if not is_secret(value) and is_secret(new.inputs.get(key)):
@@ -333,7 +339,7 @@ def mark_secret_outputs(new: ResourceState) -> None:
 
 
 def _finish(d: Deployment, urn: str, new: ResourceState, step: Step) -> Registered:
-    mark_secret_outputs(new)
+    mark_secret_outputs(d, new)
     step.outputs = to_display(new.outputs)
     step.new = new
     with d.lock:

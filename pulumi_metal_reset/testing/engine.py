@@ -29,8 +29,6 @@ What the test engine leaves out:
   engine cancels them (``deployment_executor.go``, the main loop's ``cancel()``).
 - Plan files record no planned outputs (``state``) for custom resources, only for components
   and the stack (``step_executor.go`` sets ``resourcePlan.Outputs`` after every step).
-- ``additional_secret_outputs=["id"]`` is ignored without the engine's warning that the id
-  cannot be made secret.
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
   does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
   stay deterministic.

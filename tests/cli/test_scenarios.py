@@ -393,6 +393,18 @@ def test_glob_targets_match_and_need_not_exist(stack: Backend) -> None:
     assert every.ops["a"] == "update"
 
 
+def test_an_id_asked_to_be_secret_is_not_and_the_engine_warns(stack: Backend) -> None:
+    """``step_executor.go``: ``additionalSecretOutputs`` naming ``id`` makes nothing secret
+    and warns, after the step; the run succeeds."""
+    result = stack.run("up", {"secret_outputs": "id", **NO_B})
+
+    assert result.ok, result.text
+    assert result.shows(
+        "The 'id' property cannot be made secret. See pulumi/pulumi#2717 for more details."
+    )
+    assert stack.export()["a"]["id"]
+
+
 def test_refresh_checks_its_targets_before_it_reads(stack: Backend) -> None:
     """``refresh`` runs ``checkTargets`` on the old state before any Read, for ``pulumi
     refresh`` and ``up --refresh`` alike; the up then runs no program and changes nothing."""

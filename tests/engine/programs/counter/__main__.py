@@ -32,6 +32,7 @@ a = Counter(
         retain_on_delete=config.get_bool("retain"),
         replace_on_changes=names("replace_on"),
         ignore_changes=names("ignore"),
+        additional_secret_outputs=names("secret_outputs"),
     ),
 )
 pulumi.export("a_serial", a.serial)
