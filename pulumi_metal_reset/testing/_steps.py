@@ -344,6 +344,9 @@ def _finish(d: Deployment, urn: str, new: ResourceState, step: Step) -> Register
     step.new = new
     with d.lock:
         d.registered[urn] = new
+        planned = d.new_plans.get(urn) if d.options.generate_plan else None
+        if planned is not None:  # the step executor: a generated plan's advisory `state`
+            planned.outputs = dict(new.outputs)
     d.add_step(step)
     return Registered(urn, new.id, new.outputs)
 

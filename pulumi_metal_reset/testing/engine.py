@@ -27,8 +27,6 @@ What the test engine leaves out:
 - When the step generator stops the run (a protect refusal, an untargeted create the plan
   needs, a plan violation, a Check failure), later registrations still get their steps; the
   engine cancels them (``deployment_executor.go``, the main loop's ``cancel()``).
-- Plan files record no planned outputs (``state``) for custom resources, only for components
-  and the stack (``step_executor.go`` sets ``resourcePlan.Outputs`` after every step).
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
   does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
   stay deterministic.

@@ -201,6 +201,7 @@ def test_a_saved_plan_holds_an_unchanged_up(stack: Backend, tmp_path: Path) -> N
     assert entry["goal"]["inputDiff"]["adds"]["label"] == "one"
     assert entry["goal"]["inputDiff"]["adds"]["token"][SECRET_KEY] == SECRET_SIG
     assert len(base64.b64decode(entry["seed"])) == 32
+    assert entry["state"]["label"] == "one"  # the step's outputs, advisory (step_executor.go)
     assert up.ok, up.text
     assert stack.mutations() == [("create", "a")]
 
