@@ -56,6 +56,8 @@ class ExportedResource:
     #: The provider's id: with the URN, what tells one resource from another in two stacks of
     #: the same project and name (in two organizations).
     id: str = ""
+    #: When the engine created the resource (`created`, RFC 3339), when the export says.
+    created: str | None = None
 
     @property
     def project(self) -> str:
@@ -195,4 +197,5 @@ def _resource(raw: Any, index: int, source: str) -> ExportedResource:
         props["outputs"],
         raw.get("delete") is True,
         raw["id"] if isinstance(raw.get("id"), str) else "",
+        raw["created"] if isinstance(raw.get("created"), str) else None,
     )

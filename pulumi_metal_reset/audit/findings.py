@@ -144,16 +144,35 @@ def _never_rotated(token: TokenState, settings: Settings) -> str | None:
         return None
     limit = rules.describe_period(settings.max_age)
     requested = _time(token, "requested_at", token.requested_at)
+    created = _created(token)
     fix = f"change a rotation trigger or let the schedule fall due, and {_UP}."
-    if requested is None:
+    # An email change mails again and sets requested_at anew; the engine's `created` does not
+    # move, so the older of the two is when the token began.
+    if created is not None and (requested is None or created < requested):
+        since = created
+        began = f"the resource was created ({schedule.format_timestamp(created)})"
+    elif requested is not None:
+        since = requested
+        began = f"the token was requested{_stamp(token.requested_at, requested)}"
+    else:
         return f"The password was never rotated (the state has no request time); {fix}"
-    age = settings.now - requested
+    age = settings.now - since
     if age <= settings.max_age:
         return None
     return (
-        f"The password was never rotated in the {_age(age)} since the token was requested"
-        f"{_stamp(token.requested_at, requested)}, longer than the maximum age of {limit}; {fix}"
+        f"The password was never rotated in the {_age(age)} since {began}, longer than the "
+        f"maximum age of {limit}; {fix}"
     )
+
+
+def _created(token: TokenState) -> int | None:
+    """The engine's `created` time of the resource; None when absent or not RFC 3339 (an
+    engine field, not the provider's, so an odd one is passed over rather than refused)."""
+    created = token.resource.created
+    try:
+        return None if created is None else schedule.parse_timestamp(created)
+    except ValueError:
+        return None
 
 
 def _no_rotation(token: TokenState) -> str | None:

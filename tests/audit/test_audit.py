@@ -185,6 +185,23 @@ def test_an_encrypted_period_is_judged_from_the_schedule_and_not_quoted(
     assert "365" not in period["message"]
 
 
+def test_an_email_change_does_not_restart_the_never_rotated_clock(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An email change mails again and sets requested_at anew; the engine's `created` keeps
+    when the resource began, and the older of the two counts."""
+
+    def email_changed(resources: list[dict[str, Any]]) -> None:
+        static = _token(resources, "static")
+        static["created"] = "2024-12-01T00:00:00Z"
+        static["outputs"]["requested_at"] = "2026-01-10T00:00:00Z"  # ten days before NOW
+
+    data = findings(capsys, _edited(tmp_path, "email-changed.json", email_changed))
+    (never,) = [f for f in data if f["kind"] == "never-rotated"]
+    assert never["urn"].endswith("::static")
+    assert "since the resource was created (2024-12-01T00:00:00Z)" in never["message"]
+
+
 def test_same_named_stacks_in_two_organizations_are_two_resources(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
