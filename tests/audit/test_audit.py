@@ -193,7 +193,7 @@ def test_an_email_change_does_not_restart_the_never_rotated_clock(
 
     def email_changed(resources: list[dict[str, Any]]) -> None:
         static = _token(resources, "static")
-        static["created"] = "2024-12-01T00:00:00Z"
+        static["created"] = "2024-12-01T00:00:00.123456789Z"  # as Pulumi writes it
         static["outputs"]["requested_at"] = "2026-01-10T00:00:00Z"  # ten days before NOW
 
     data = findings(capsys, _edited(tmp_path, "email-changed.json", email_changed))

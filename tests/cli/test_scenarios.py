@@ -394,6 +394,16 @@ def test_glob_targets_match_and_need_not_exist(stack: Backend) -> None:
     assert every.ops["a"] == "update"
 
 
+def test_a_replace_glob_replaces_what_it_matches(stack: Backend) -> None:
+    """``--replace`` targets are ``UrnTargets`` too (``NewUrnTargets`` in ``up.go``)."""
+    stack.run("up", NO_B)
+
+    result = stack.run("up", NO_B, replace=["**::a"])
+
+    assert result.ok, result.text
+    assert result.ops["a"] == "replace"
+
+
 def test_an_id_asked_to_be_secret_is_not_and_the_engine_warns(stack: Backend) -> None:
     """``step_executor.go``: ``additionalSecretOutputs`` naming ``id`` makes nothing secret
     and warns, after the step; the run succeeds."""
@@ -424,6 +434,13 @@ def test_refresh_checks_its_targets_before_it_reads(stack: Backend) -> None:
     assert not up.ok
     assert up.shows(message)
     assert [c["call"] for c in stack.calls()[before:] if c["call"] in ("read", "update")] == []
+
+
+def test_refresh_of_an_empty_stack_checks_no_target(stack: Backend) -> None:
+    """``refresh`` returns before ``checkTargets`` when the old state is empty."""
+    result = stack.run("refresh", NO_B, targets=[URN_C])
+
+    assert result.ok, result.text
 
 
 def test_replace_target_is_checked_without_olds_and_replaced(stack: Backend) -> None:

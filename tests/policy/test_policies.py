@@ -194,7 +194,7 @@ def test_allowed_domains_pass(domain_pack: PolicyPacks, email: str) -> None:
     ],
 )
 def test_a_domain_matches_in_its_unicode_and_its_idna_form(allowed: str, email: str) -> None:
-    """The audit and the pack share `rules.domain_allowed`, so this holds for both."""
+    """`rules.domain_allowed`, which the pack's allowed-email-domains applies."""
     assert rules.domain_allowed(rules.email_domain(email), [allowed])
     assert not rules.domain_allowed(rules.email_domain(email), ["xn--other-kva.example"])
 
