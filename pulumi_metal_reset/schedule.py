@@ -43,19 +43,26 @@ _ISO_CALENDAR = re.compile(r"P(?:\d+[WD])*\d+[YM](?:\d+[YMWD])*(?:T.*)?")
 # In the short form "m" is minutes, so an upper-case "M" (or a word for a month or year) is refused.
 _SHORT_CALENDAR = re.compile(r"\d\s*(?:M|[yY]|mo|MO|Mo|months?|years?)")
 
+_FRACTION = re.compile(r"\.(\d+)")
+
 _FORMAT_HINT = 'use a form like "90m", "12h", "30d", "2w", "P30D", "PT12H" or a number of seconds'
+
+
+def parse_span(value: str | int | float) -> int:
+    """A duration in whole seconds, zero included and unbounded (an audit's grace, "0m");
+    ValueError with a reason sentence."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a duration, not true or false; {_FORMAT_HINT}")
+    if isinstance(value, (int, float)):
+        return _whole_seconds(value)
+    if isinstance(value, str):
+        return _parse_text(value.strip())
+    raise ValueError(f"must be a duration; {_FORMAT_HINT}")
 
 
 def parse_duration(value: str | int | float) -> int:
     """Return a period in whole seconds, or raise ValueError with a reason sentence."""
-    if isinstance(value, bool):
-        raise ValueError(f"must be a duration, not true or false; {_FORMAT_HINT}")
-    if isinstance(value, (int, float)):
-        seconds = _whole_seconds(value)
-    elif isinstance(value, str):
-        seconds = _parse_text(value.strip())
-    else:
-        raise ValueError(f"must be a duration; {_FORMAT_HINT}")
+    seconds = parse_span(value)
     if seconds < MIN_PERIOD_SECONDS:
         raise ValueError("is shorter than the minimum of 1 minute")
     if seconds > MAX_PERIOD_SECONDS:
@@ -102,8 +109,14 @@ def format_timestamp(epoch_seconds: int) -> str:
 
 
 def parse_timestamp(text: str) -> int:
-    """Epoch seconds of an RFC 3339 timestamp; raise ValueError when it is not one."""
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """Epoch seconds of an RFC 3339 timestamp; raise ValueError when it is not one.
+
+    RFC 3339 allows a lower-case `t` and `z`, and any number of fractional digits (Pulumi
+    writes nine); Python 3.10's `fromisoformat` takes three or six, so the fraction is given
+    six first.
+    """
+    normal = _FRACTION.sub(lambda m: "." + (m.group(1) + "00000")[:6], text.upper(), count=1)
+    parsed = datetime.fromisoformat(normal.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("has no time zone")
     return math.floor(parsed.timestamp())

@@ -34,7 +34,12 @@ def _duration(text: str) -> int:
 
 
 def _grace(text: str) -> int:
-    return 0 if text.strip() in ("0", "0s") else _duration(text)
+    """A grace may be zero or a few seconds ("0m", "30s"); a period may not."""
+    try:
+        seconds = schedule.parse_span(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} {err}") from None
+    return seconds if seconds <= schedule.MAX_PERIOD_SECONDS else _duration(text)
 
 
 def _time(text: str) -> int:

@@ -126,6 +126,7 @@ def load(path: str) -> ExportedStack:
     """Read one export from a file, or from standard input for `-`."""
     source = "standard input" if path == "-" else path
     try:
+        # an export saved by Windows PowerShell starts with a byte-order mark; parse drops it
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExportError(f"{source} does not exist; {_HINT} and pass its path.") from None
@@ -136,6 +137,7 @@ def load(path: str) -> ExportedStack:
 
 
 def parse(text: str, source: str) -> ExportedStack:
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as from standard input
     if not text.strip():
         raise ExportError(f"{source} is empty; {_HINT}.")
     try:

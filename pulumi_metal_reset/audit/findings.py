@@ -7,7 +7,6 @@ non-secret times and periods) can be one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -168,21 +167,12 @@ def _never_rotated(token: TokenState, settings: Settings) -> str | None:
 
 def _created(token: TokenState) -> int | None:
     """The engine's `created` time of the resource; None when absent or not RFC 3339 (an
-    engine field, not the provider's, so an odd one is passed over rather than refused).
-
-    Pulumi writes up to nine fractional digits; Python 3.10's `fromisoformat` takes three or
-    six, and the audit needs whole seconds only, so the fraction is dropped first.
-    """
+    engine field, not the provider's, so an odd one is passed over rather than refused)."""
     created = token.resource.created
-    if created is None:
-        return None
     try:
-        return schedule.parse_timestamp(_FRACTION.sub("", created))
+        return None if created is None else schedule.parse_timestamp(created)
     except ValueError:
         return None
-
-
-_FRACTION = re.compile(r"\.\d+(?=(Z|[+-]\d\d:\d\d)$)")
 
 
 def _no_rotation(token: TokenState) -> str | None:

@@ -218,6 +218,29 @@ def test_same_named_stacks_in_two_organizations_are_two_resources(
     assert shared == {"healthy", "late", "yearly", "static"}
 
 
+@pytest.mark.parametrize("grace", ["0", "0s", "0m", "0d", "PT0S", "30s"])
+def test_a_grace_may_be_zero_or_seconds_in_any_form(
+    capsys: pytest.CaptureFixture[str], grace: str
+) -> None:
+    assert ("late", "overdue") in kinds(findings(capsys, PROD, "--grace", grace))
+
+
+def test_now_takes_rfc_3339_in_lower_case_and_a_file_may_start_with_a_bom(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """RFC 3339 allows `t` and `z`; Windows PowerShell writes a UTF-8 byte-order mark."""
+    bom = tmp_path / "bom.json"
+    bom.write_text("\ufeff" + Path(PROD).read_text(), encoding="utf-8")
+    code = main(["audit", "--now", NOW.lower(), "--json", str(bom)])
+    out, err = capsys.readouterr()
+    assert (code, err) == (1, "")
+
+    def unsourced(data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in f.items() if k != "source"} for f in data]
+
+    assert unsourced(json.loads(out)) == unsourced(findings(capsys, PROD))
+
+
 def test_grace_and_max_age_are_settings(capsys: pytest.CaptureFixture[str]) -> None:
     relaxed = kinds(findings(capsys, PROD, "--grace", "21d", "--max-age", "400d"))
     assert ("late", "overdue") not in relaxed

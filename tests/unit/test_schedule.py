@@ -188,3 +188,24 @@ def test_an_overdue_rotation_never_outlives_the_next_run(
         slot, period = schedule.realigned_slot(slot, period, new_period, now), new_period
         if now >= schedule.next_rotation(slot, period):
             assert schedule.is_due(slot, period, schedule.realigned_slot(slot, period, period, now))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-01-31T00:00:00Z",
+        "2026-01-31t00:00:00z",
+        "2026-01-31T00:00:00.123456789Z",
+        "2026-01-31T00:00:00.5Z",
+        "2026-01-31T01:00:00.000+01:00",
+    ],
+)
+def test_timestamps_in_every_rfc_3339_spelling(text: str) -> None:
+    """Pulumi writes nine fractional digits; Python 3.10's parser takes three or six."""
+    assert schedule.parse_timestamp(text) == schedule.parse_timestamp("2026-01-31T00:00:00Z")
+
+
+def test_a_span_may_be_zero_and_a_period_may_not() -> None:
+    assert [schedule.parse_span(t) for t in ("0", "0m", "PT0S", "30s")] == [0, 0, 0, 30]
+    with pytest.raises(ValueError, match="shorter than the minimum of 1 minute"):
+        schedule.parse_duration("0m")
