@@ -21,6 +21,7 @@ from pulumi_metal_reset.state import Outputs
 
 if TYPE_CHECKING:
     from pulumi_metal_reset.connection import SecretValue
+    from pulumi_metal_reset.delivery.outcome import Settlement
 
 __all__ = [
     "Turn",
@@ -144,22 +145,14 @@ def settled_without_rotation(
         # Every recorded value carries over; a pending marker clears once `deliver_to` is gone
         # (the password then simply stays in state).
         return replace(outs, delivery_pending=None)
-    from pulumi_metal_reset.delivery import lifecycle, outcome
+    from pulumi_metal_reset.delivery import outcome
 
     if outcome.redelivery_reason(olds, news) is None:
         return outs  # `outs` already holds the recorded delivery outputs
     password = outs.new_password
     if password is None:  # redelivery_reason found one; kept for the type checker
         return outs
-    settled = lifecycle.redeliver(
-        password=password,
-        target=outs.deliver_to,
-        resource_id=resource_id,
-        store_password=outs.store_password,
-        history=outs.rotation_history,
-        clock=clock,
-        hide=hide(),
-    )
+    settled = _redeliver(resource_id, outs, password, outs.deliver_to, hide=hide, clock=clock)
     return replace(outs, **settled.outputs)
 
 
@@ -189,17 +182,31 @@ def delivered_before_delete(
             "API user's password in this run, so it was no longer the API's password."
         )
         return
+    _redeliver(resource_id, outs, password, outs.deliver_to, hide=hide, clock=clock, on_delete=True)
+
+
+def _redeliver(
+    resource_id: str,
+    outs: Outputs,
+    password: str,
+    target: Mapping[str, Any],
+    *,
+    hide: Callable[[], Sequence[str]],
+    clock: Clock,
+    on_delete: bool = False,
+) -> Settlement:
+    """The password kept in `outs` to its sink, by an update or a delete (no API call)."""
     from pulumi_metal_reset.delivery import lifecycle
 
-    lifecycle.redeliver(
+    return lifecycle.redeliver(
         password=password,
-        target=outs.deliver_to,
+        target=target,
         resource_id=resource_id,
         store_password=outs.store_password,
         history=outs.rotation_history,
         clock=clock,
         hide=hide(),
-        on_delete=True,
+        on_delete=on_delete,
     )
 
 
