@@ -134,10 +134,16 @@ class Deployment:
         self.old_resources = list(resources)
         self.olds = {r.urn: r for r in resources if not r.delete}
 
+    def _in_old_state(self, urn: str) -> bool:
+        """In the old state at all, pending deletion included: ``checkTargets`` reads
+        ``allOlds``, not the ``olds`` lookup table that leaves pending deletes out."""
+        return any(r.urn == urn for r in self.old_resources)
+
     def check_replace_targets(self) -> bool:
         """``checkTargets`` for ``--replace`` before the program runs: old state only."""
         replace = self.options.replace_targets
-        missing = sorted(t for t in (replace.literals if replace else ()) if t not in self.olds)
+        literals = replace.literals if replace else ()
+        missing = sorted(t for t in literals if not self._in_old_state(t))
         for target in missing:
             self._target_missing(target)
         return not missing
@@ -255,13 +261,14 @@ class Deployment:
         return outputs
 
     def check_targets(self) -> bool:
-        """``checkTargets``: every literal target must name a resource in the old or new state
-        (before the program runs, as for a refresh, the old state alone)."""
+        """``checkTargets``: every literal target must name a resource in the old state
+        (pending deletes included) or the new one (before the program runs, as for a refresh,
+        the old state alone)."""
         targets = self.options.targets
         if targets is None:
             return True
         missing = [
-            t for t in sorted(targets.literals) if t not in self.olds and t not in self.goals
+            t for t in sorted(targets.literals) if t not in self.goals and not self._in_old_state(t)
         ]
         for target in missing:
             self._target_missing(target)

@@ -13,6 +13,7 @@ exec script. Each test names the engine behaviour it pins down.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import cast
 
 import pytest
@@ -24,7 +25,7 @@ from pulumi_metal_reset.testing._provider import (
     DiffAnswer,
     ProviderClient,
 )
-from pulumi_metal_reset.testing._state import ResourceState
+from pulumi_metal_reset.testing._state import ResourceState, save_state
 from pulumi_metal_reset.testing._steps import diff_resource
 from pulumi_metal_reset.testing._urns import make_urn, urn_name, urn_type
 from pulumi_metal_reset.testing._wire import PropertyMap
@@ -235,6 +236,38 @@ def test_resource_removed_from_program_is_deleted(counter: CounterProject) -> No
     names = [r["urn"].split("::")[-1] for r in counter.state()["resources"]]
     assert names == ["counter-dev", "a"]
     assert "b_id" not in result.outputs
+
+
+def test_a_target_pending_deletion_only_is_found_and_deleted(counter: CounterProject) -> None:
+    """``checkTargets`` reads ``allOlds``, which holds resources pending deletion: a target
+    (or ``--replace`` target) naming one is no error, and the targeted run deletes it.
+
+    Engine only: the state is edited to leave ``c`` pending deletion with no live twin, which
+    the CLI backend has no way to write."""
+    engine = counter.engine(with_c="true")
+    assert engine.up().ok
+    state = engine.load_state()
+    state.resources = [
+        replace(r, delete=True) if urn_name(r.urn) == "c" else r for r in state.resources
+    ]
+    save_state(counter.state_path, state)
+    urn_c = next(r.urn for r in state.resources if urn_name(r.urn) == "c")
+
+    preview = counter.engine().preview(targets=[urn_c])
+    replaced = counter.engine().preview(replace=[urn_c])
+    result = counter.engine().up(targets=[urn_c])
+
+    assert preview.ok, preview.error
+    assert "could not be found" not in preview.render()
+    assert replaced.ok, replaced.error
+    assert result.ok, result.error
+    assert counter.mutations()[-1] == ("delete", "c")
+    assert [urn_name(r.urn) for r in counter.engine().load_state().resources] == [
+        "counter-dev",
+        "a",
+        "g",
+        "b",
+    ]
 
 
 def test_destroy_deletes_everything_in_reverse_order(counter: CounterProject) -> None:
