@@ -253,6 +253,18 @@ def http_stacks(emu: EmulatorProcess, calls: int) -> dict[str, float]:
         results[f"requests.Session trust_env={trust_env}"] = _per_call_ms(with_requests, calls)
         session.close()
 
+    # This package's client, as the provider builds it: requests, on its mounted adapter.
+    from pulumi_metal_reset.client import MetalClient
+    from pulumi_metal_reset.settings import connection_for
+
+    config = {"equinix:endpoint": emu.url, "equinix:authToken": DEV_TOKEN}
+    client = MetalClient(connection_for({}, config, {}))
+
+    def with_client() -> None:
+        client.create_password_reset_token("stack@example.com")
+
+    results["pulumi_metal_reset MetalClient"] = _per_call_ms(with_client, calls)
+
     def environ_proxies() -> None:
         requests.utils.get_environ_proxies(url, no_proxy=None)
 
