@@ -158,6 +158,23 @@ def status_error(op: Operation, status: int, body: bytes | None, conn: Connectio
             status=status,
             operation=op,
         )
+    if status < 200 or status >= 600 or status == 303:
+        # http.client hands on any informational status but 100 (a 103 Early Hints, say) as
+        # the answer, and reads 600-999 too; a 303 See Other points at the result of a request
+        # the server carried out. Nothing says the request was refused.
+        what = (
+            "a redirect to the result of a request it carried out"
+            if status == 303
+            else "not a final HTTP answer"
+        )
+        return AmbiguousResponseError(
+            f"The server at {conn.host} answered the request for {doing} with HTTP {status}, "
+            f"{what} (it is not followed, so the token stays with this host), "
+            f"{op.if_ambiguous}; check that the endpoint from {conn.api_url_source} is the "
+            "Equinix Metal API.",
+            status=status,
+            operation=op,
+        )
     if 300 <= status < 400:
         what = "a redirect, which is not followed so the token stays with this host"
     else:

@@ -90,10 +90,12 @@ class _Retry(Retry):
         return min(super().parse_retry_after(retry_after), self.backoff_max)
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        # urllib3 raises on a malformed Retry-After; fall back to the exponential backoff.
+        # urllib3 raises on a malformed Retry-After (InvalidHeader), and on an HTTP date its
+        # clock cannot hold, such as the year 100000 (ValueError, OverflowError); fall back to
+        # the exponential backoff.
         try:
             return super().get_retry_after(response)
-        except InvalidHeader:
+        except (InvalidHeader, ValueError, OverflowError):
             return None
 
 

@@ -45,10 +45,18 @@ def test_retry_after_is_capped_by_max_retry_wait(
     assert 0.45 <= gap < 1.5
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "soon-ish",
+        "Mon, 01 Jan 100000 00:00:00 GMT",  # urllib3's date arithmetic raises ValueError
+        "-5",
+    ],
+)
 def test_malformed_retry_after_falls_back_to_backoff(
-    server: ScriptedServer, make_client: MakeClient
+    server: ScriptedServer, make_client: MakeClient, value: str
 ) -> None:
-    server.script(Reply(429, {"Retry-After": "soon-ish"}), Reply(201))
+    server.script(Reply(429, {"Retry-After": value}), Reply(201))
     make_client(max_retry_wait=0.05).create_password_reset_token("a@x.io")
     assert len(server.requests) == 2
 
