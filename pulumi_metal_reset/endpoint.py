@@ -53,6 +53,28 @@ def _with_metal_path(path: str) -> str:
     return path + METAL_PATH
 
 
+def _check_host_labels(host: str) -> None:
+    """Refuse a host that requests would refuse when it builds the request, so that `check` says
+    so before any call: urllib3 sends each non-ASCII label in its IDNA form (strict, STD3 rules)
+    and refuses one that has none; requests refuses a leading `*` or `.`."""
+    if host.startswith(("*", ".")):
+        raise ValueError("has a host name that starts with '*' or '.'; give the API's host name")
+    if host.isascii():
+        return
+    import idna  # requests' and email-validator's dependency; loaded only for such a host
+
+    for label in host.split("."):
+        if label.isascii():
+            continue
+        try:
+            idna.encode(label.lower(), strict=True, std3_rules=True)
+        except idna.IDNAError:
+            raise ValueError(
+                "has a host name that is not a valid internationalised domain name (a pasted "
+                "invisible or symbol character?); type the host name again"
+            ) from None
+
+
 def normalise_api_url(value: str) -> str:
     """Return the Metal API base URL ending in `/metal/v1`, or raise ValueError with a reason.
 
@@ -80,6 +102,7 @@ def normalise_api_url(value: str) -> str:
             "uses plain http:// to a host that is not loopback; use https:// "
             "(plain http is allowed only to 127.0.0.1, ::1 or localhost, such as the emulator)"
         )
+    _check_host_labels(parts.hostname)
     path = _with_metal_path(parts.path.rstrip("/"))
     host = parts.hostname.lower()
     if ":" in host:

@@ -23,6 +23,7 @@ from pulumi_metal_reset.endpoint import has_credentials, normalise_api_url
         ("http://[::1]:9/", "http://[::1]:9/metal/v1"),
         ("https://gateway.example.com/equinix", "https://gateway.example.com/equinix/metal/v1"),
         ("  https://api.equinix.com  ", "https://api.equinix.com/metal/v1"),
+        ("https://B\u00fccher.example", "https://b\u00fccher.example/metal/v1"),
     ],
 )
 def test_spellings_normalise(given_url: str, expected: str) -> None:
@@ -40,6 +41,9 @@ def test_spellings_normalise(given_url: str, expected: str) -> None:
         ("https://api.equinix.com?x=1", "query string"),
         ("https://api.equinix.com:99999", "not a valid URL"),
         ("", "is empty"),
+        ("https://api.equinix.com\u200b", "not a valid internationalised domain name"),
+        ("https://\u2603.example", "not a valid internationalised domain name"),
+        ("https://.equinix.com", "has a host name that starts with"),
     ],
 )
 def test_refusals(url: str, reason: str) -> None:
@@ -61,6 +65,35 @@ def test_normalisation_is_idempotent(
     assert once.endswith("/metal/v1")
     assert normalise_api_url(once) == once
     assert not once.endswith("/metal/metal/v1")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.equinix.com\u200b",
+        "https://\u2603.example",
+        "https://.equinix.com",
+        "https://B\u00fccher.example",
+        "https://xn--bcher-kva.example",
+    ],
+)
+def test_every_accepted_host_is_one_requests_can_send(url: str) -> None:
+    """The refusals above are exactly the hosts requests refuses while building the request."""
+    import requests
+
+    try:
+        normalised = normalise_api_url(url)
+    except ValueError:
+        accepted = False
+    else:
+        accepted = True
+    try:
+        requests.PreparedRequest().prepare_url(normalised if accepted else url, None)
+    except requests.exceptions.InvalidURL:
+        sendable = False
+    else:
+        sendable = True
+    assert accepted is sendable
 
 
 def test_credentials_are_detected() -> None:
