@@ -48,6 +48,15 @@ __all__ = ["created", "new_password", "status_error", "transport_error"]
 
 #: Each API message quoted in an InvalidRequestError is cut to this length.
 MAX_API_MESSAGE_CHARS: Final = 200
+#: What requests raises while it builds a request, before any socket (InvalidProxyURL is an
+#: InvalidURL; InvalidSchema is also a socks proxy without PySocks).
+_UNBUILT: Final = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.URLRequired,
+)
 
 
 def created(status: int, body: bytes | None, conn: Connection) -> MetalApiError | None:
@@ -231,6 +240,21 @@ def transport_error(
         retried = True
     elif isinstance(exc, requests.exceptions.ProxyError):
         never_sent = "the proxy could not be reached"
+    elif isinstance(exc, _UNBUILT):
+        # requests refuses these while it builds the request, before any socket is opened.
+        what = (
+            "the proxy URL from the environment"
+            if isinstance(
+                exc, (requests.exceptions.InvalidProxyURL, requests.exceptions.InvalidSchema)
+            )
+            else "its URL or a header"
+        )
+        return NetworkError(
+            f"Could not send the request for {op.doing} to the Equinix Metal API at "
+            f"{conn.host}: requests refused {what} while building it; nothing was sent, so it "
+            "is safe to run again once that is corrected.",
+            operation=op,
+        )
     if never_sent is not None:
         tries = _retries(conn) if retried else ""
         return NetworkError(

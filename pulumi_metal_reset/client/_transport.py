@@ -22,29 +22,30 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import random
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from itertools import takewhile
 from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, get_environ_proxies
-from urllib3.exceptions import InvalidHeader
+from urllib3.exceptions import InvalidHeader, LocationParseError
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from pulumi_metal_reset._version import __version__
 from pulumi_metal_reset.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from urllib3.connectionpool import ConnectionPool
     from urllib3.response import BaseHTTPResponse
 
@@ -248,6 +249,46 @@ def missing_ca_bundle(variable: str) -> ConfigurationError:
     )
 
 
+#: The proxy schemes urllib3 can use; the socks ones need PySocks (`requests[socks]`).
+PROXY_SCHEMES: Final = frozenset({"http", "https", "socks4", "socks4a", "socks5", "socks5h"})
+
+
+def _pysocks_installed() -> bool:
+    return importlib.util.find_spec("socks") is not None
+
+
+def _check_proxy(url: str, proxies: Mapping[str, str]) -> None:
+    """Refuse, before any socket, the proxy requests would pick for `url` when it cannot work.
+
+    requests would raise only when it builds the request, with an exception that names neither
+    the variable nor the fix. Which key wins follows `requests.utils.select_proxy`.
+    """
+    parts = urlsplit(url)
+    scheme, host = parts.scheme, parts.hostname or ""
+    keys = (f"{scheme}://{host}", scheme, f"all://{host}", "all")
+    key = next((k for k in keys if proxies.get(k)), None)
+    if key is None:
+        return
+    variable = f"{key.partition(':')[0].upper()}_PROXY"
+    text = proxies[key]
+    if "://" not in text:
+        text = f"http://{text}"  # as requests reads a proxy given without a scheme
+    try:
+        proxy = parse_url(text)
+    except LocationParseError:
+        proxy = None
+    if proxy is None or proxy.scheme not in PROXY_SCHEMES or not proxy.host:
+        raise ConfigurationError(
+            f"The proxy named by the environment variable {variable} (or its lower-case "
+            "spelling) is not an http, https or socks URL with a host; correct or unset it."
+        )
+    if proxy.scheme.startswith("socks") and not _pysocks_installed():
+        raise ConfigurationError(
+            f"The environment variable {variable} names a socks proxy, which needs PySocks; "
+            "install it (pip install 'requests[socks]') or use an http proxy."
+        )
+
+
 def _new_transport(conn: Connection) -> Transport:
     verify, ca_variable = _ca_bundle()
     # Checked here, before any socket: requests would raise a bare OSError on every call.
@@ -260,6 +301,7 @@ def _new_transport(conn: Connection) -> Transport:
     session.verify = verify
     # requests' own resolution (NO_PROXY, lower case first), for this endpoint only.
     session.proxies = {} if conn.loopback else dict(get_environ_proxies(conn.api_url))
+    _check_proxy(conn.api_url, session.proxies)
     adapter = _Adapter(retry_policy(conn.max_retries, conn.max_retry_wait))
     session.mount("https://", adapter)
     session.mount("http://", adapter)

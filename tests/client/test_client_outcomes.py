@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -105,3 +107,26 @@ def test_quoted_api_messages_are_scrubbed_and_bounded() -> None:
     assert _outcomes.api_messages(body, CONN) == ("a b", "y" * 199 + "…")
     assert _outcomes.api_messages(b"[1, 2]", CONN) == ()
     assert _outcomes.api_messages(None, CONN) == ()
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        requests.exceptions.InvalidURL("Failed to parse"),
+        requests.exceptions.InvalidProxyURL("Please check proxy URL"),
+        requests.exceptions.InvalidSchema("Missing dependencies for SOCKS support."),
+        requests.exceptions.MissingSchema("No scheme supplied"),
+        requests.exceptions.InvalidHeader("Invalid leading whitespace"),
+        requests.exceptions.URLRequired(),
+    ],
+)
+def test_a_request_requests_would_not_build_was_not_sent(
+    exc: requests.RequestException,
+) -> None:
+    """requests raises these while it builds the request, before any socket: they are no sign
+    that the request reached the API, whatever the operation."""
+    for op in (CREATE_TOKEN, RESET_PASSWORD):
+        error = _outcomes.transport_error(op, exc, CONN, None)
+        assert not error.ambiguous
+        assert "nothing was sent" in str(error)
+        assert str(exc) not in str(error) or not str(exc)

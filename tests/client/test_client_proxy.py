@@ -8,13 +8,15 @@ resolve its host name.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from pulumi_metal_reset.errors import NetworkError
+from pulumi_metal_reset.client import _transport
+from pulumi_metal_reset.errors import ConfigurationError, NetworkError
 
 from .conftest import MakeClient
 from .support import PASSWORD, Reply, ScriptedServer
@@ -125,3 +127,30 @@ def test_proxy_variables_are_read_once_per_process(
     with pytest.raises(NetworkError, match="the proxy could not be reached"):
         make_client(api_url=REMOTE, max_retries=0).reset_password()
     assert len(proxy.lines) == 2
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("HTTPS_PROXY", "ftp://proxy.example.test:21", "HTTPS_PROXY (or its lower-case"),
+        ("https_proxy", "http://:3128", "HTTPS_PROXY (or its lower-case"),
+        ("ALL_PROXY", "socks5://", "ALL_PROXY (or its lower-case"),
+        ("HTTPS_PROXY", "socks5h://127.0.0.1:1080", "needs PySocks"),
+    ],
+)
+def test_an_unusable_proxy_is_refused_before_any_socket(
+    proxy: RecordingProxy,
+    make_client: MakeClient,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    says: str,
+) -> None:
+    """requests would refuse it only while building the request, which read as "may already
+    have been reset"; it is a ConfigurationError naming the variable, and nothing is sent."""
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(_transport, "_pysocks_installed", lambda: False)
+    with pytest.raises(ConfigurationError, match=re.escape(says)) as info:
+        make_client(api_url=REMOTE, max_retries=0).reset_password()
+    assert not getattr(info.value, "ambiguous", False)
+    assert proxy.lines == []
