@@ -26,11 +26,12 @@ import importlib.util
 import math
 import os
 import random
+import ssl
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from itertools import takewhile
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import requests
@@ -38,7 +39,11 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, get_environ_proxies
-from urllib3.exceptions import InvalidHeader, LocationParseError
+from urllib3 import PoolManager
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
+from urllib3.exceptions import InvalidHeader, LocationParseError, NewConnectionError
+from urllib3.response import HTTPResponse
 from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
@@ -100,6 +105,49 @@ class _Retry(Retry):
             return None
 
 
+class _HTTPSConnection(HTTPSConnection):
+    """urllib3's HTTPS connection, with its failures told apart by whether the request left.
+
+    urllib3 raises the same SSLError for a handshake that failed (nothing sent) and for a TLS
+    record broken after the request went out (it may have taken effect), and reads a reset in
+    the handshake as a connection dropped after sending. Here a TLS error while sending or
+    reading is a dropped connection (never re-sent, ambiguous), and a reset or abort in the
+    handshake is a connection that could not be opened (retried, nothing sent).
+    """
+
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except ssl.SSLError:
+            raise
+        except ConnectionError as err:  # reset, aborted or broken before the handshake ended
+            raise NewConnectionError(self, "the connection broke during the TLS handshake") from err
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().request(*args, **kwargs)
+        except ssl.SSLError as err:
+            raise ConnectionAbortedError("TLS failed while the request was sent") from err
+
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 declares it
+        try:
+            return super().getresponse()
+        except ssl.SSLError as err:
+            raise ConnectionAbortedError("TLS failed after the request was sent") from err
+
+
+class _HTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+def _use_our_https_pools(manager: PoolManager) -> PoolManager:
+    manager.pool_classes_by_scheme = {
+        **manager.pool_classes_by_scheme,
+        "https": _HTTPSConnectionPool,
+    }
+    return manager
+
+
 class _Adapter(HTTPAdapter):
     """requests' adapter, minus two pieces of per-call work whose answer cannot change.
 
@@ -112,6 +160,17 @@ class _Adapter(HTTPAdapter):
     def __init__(self, max_retries: Retry) -> None:
         super().__init__(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=max_retries)
         self._pools: dict[tuple[str, object, object], ConnectionPool] = {}
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _use_our_https_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        # The tunnel's pools to the API are HTTPS pools too; a socks manager keeps its own.
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            _use_our_https_pools(manager)
+        return manager
 
     def get_connection_with_tls_context(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import http.server
 import json
+import os
 import socket
 import ssl
 import threading
@@ -37,6 +38,8 @@ class Reply:
     delay: float = 0.0
     #: Send these bytes as the whole answer, then close the connection.
     raw: bytes | None = None
+    #: On TLS, write these bytes to the TCP socket under the TLS layer (not a TLS record).
+    under_tls: bytes | None = None
 
     @classmethod
     def json(cls, status: int, payload: Any, **headers: str) -> Reply:
@@ -115,6 +118,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if reply.raw is not None:
             self.wfile.write(reply.raw)
+            self.close_connection = True
+            return
+        if reply.under_tls is not None:
+            os.write(self.connection.fileno(), reply.under_tls)
             self.close_connection = True
             return
         reason = http.server.BaseHTTPRequestHandler.responses.get(reply.status, ("Whatever",))[0]

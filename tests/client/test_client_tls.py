@@ -7,18 +7,22 @@ call succeeds only if the client loaded the CA from the variable under test.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
-from collections.abc import Iterator
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import certifi
 import pytest
 import trustme
 
-from pulumi_metal_reset.client import _transport
+from pulumi_metal_reset.client import MetalClient, _transport
 from pulumi_metal_reset.errors import AmbiguousOutcomeError, ConfigurationError, NetworkError
 
-from .conftest import client_for
+from .conftest import client_for, connection
 from .support import PASSWORD, TOKEN, Reply, ScriptedServer
 
 
@@ -149,3 +153,66 @@ def test_missing_ca_file_is_a_configuration_error(
     with pytest.raises(ConfigurationError, match="SSL_CERT_FILE does not exist"):
         client_for(tls_server).reset_password()
     assert tls_server.accepted == 0
+
+
+@pytest.mark.parametrize("call", ["reset_password", "create_password_reset_token"])
+def test_a_tls_failure_after_the_request_was_sent_is_ambiguous(
+    tls_server: ScriptedServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    """urllib3 raises the same SSLError for a failed handshake and for a TLS record broken once
+    the request is out; the second may have reset the password, so it is never re-sent and
+    never called "nothing was sent"."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    tls_server.script(Reply(under_tls=b"HTTP/1.1 201 Created\r\n\r\n"))
+    client = client_for(tls_server, max_retries=3)
+    send: Callable[[], object] = (
+        client.reset_password
+        if call == "reset_password"
+        else partial(client.create_password_reset_token, "a@x.io")
+    )
+    with pytest.raises(NetworkError) as info:
+        send()
+    assert isinstance(info.value, AmbiguousOutcomeError)
+    assert "nothing was sent" not in str(info.value)
+    assert len(tls_server.requests) == 1
+
+
+class _ResettingListener:
+    """Accepts TCP connections and resets each at once, before any TLS handshake."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.accepted = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_reset_during_the_handshake_sent_nothing_and_is_retried() -> None:
+    """A connection reset before the handshake ends is a connection that could not be opened:
+    retried like a refused one, and reported as nothing sent."""
+    listener = _ResettingListener()
+    try:
+        client = MetalClient(
+            connection(api_url=listener.url, token=TOKEN, max_retries=2, max_retry_wait=0.01)
+        )
+        with pytest.raises(NetworkError) as info:
+            client.reset_password()
+    finally:
+        listener.close()
+    assert not isinstance(info.value, AmbiguousOutcomeError)
+    assert "nothing was sent" in str(info.value)
+    assert listener.accepted == 3
