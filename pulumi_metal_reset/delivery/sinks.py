@@ -9,15 +9,20 @@ Imported only when a delivery is due: the provider process starts without it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
 import signal
 import stat
+import struct
 import subprocess
+import termios
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -25,7 +30,7 @@ from pulumi_metal_reset.connection import SecretValue, reveal
 from pulumi_metal_reset.delivery.errors import DeliveryFailedError, PreflightError
 from pulumi_metal_reset.delivery.ledger import describe
 from pulumi_metal_reset.delivery.models import CommandTarget, FileTarget
-from pulumi_metal_reset.delivery.scrub import one_line, scrub
+from pulumi_metal_reset.delivery.scrub import WINDOW, one_line, scrub
 
 __all__ = [
     "WITHHELD_ENV",
@@ -41,6 +46,9 @@ __all__ = [
 WITHHELD_ENV = frozenset({"METAL_AUTH_TOKEN"})
 #: How long a killed command's pipes may take to close before its output is given up.
 _REAP_SECONDS = 5.0
+#: How long after a command exits its standard error may take to close (a helper it started
+#: may hold it open); what it wrote before exiting is read by then.
+_GRACE_SECONDS = 1.0
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -240,17 +248,73 @@ def _status(code: int) -> str:
     return f"exited with status {code}"
 
 
+def _unread(read_end: int) -> int:
+    """Bytes still waiting in the pipe whose read end the provider kept."""
+    buffer = fcntl.ioctl(read_end, termios.FIONREAD, b"\0\0\0\0")
+    count: int = struct.unpack("i", buffer)[0]
+    return count
+
+
+def _feed(write_end: int, data: bytes) -> None:
+    """Write the password, then close: the command sees the end of its input."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write_end, view) :]
+    except OSError:
+        pass  # the read end was closed after the command exited: `_unread` already said so
+    finally:
+        os.close(write_end)
+
+
+class _Tail:
+    """The last bytes a command writes to standard error, read on a thread of their own.
+
+    `communicate` would wait for the pipe to close, and a helper the command leaves running
+    (an agent, a cache daemon) may hold it open long after the command exited; nor is more kept
+    than the scrubbed message can use (`scrub.WINDOW`), however much the command writes.
+    """
+
+    LIMIT = 8 * WINDOW  # bytes: more than WINDOW characters of any UTF-8 text
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._kept = bytearray()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        with stream:
+            for chunk in iter(lambda: os.read(stream.fileno(), 65536), b""):
+                with self._lock:
+                    self._kept += chunk
+                    del self._kept[: -self.LIMIT]
+        self._closed.set()
+
+    def bytes(self, grace: float) -> bytes:
+        """What was read so far, waiting up to `grace` seconds for the pipe to close."""
+        self._closed.wait(grace)
+        with self._lock:
+            return bytes(self._kept)
+
+
 def _run(
     target: CommandTarget, program: str, env: Mapping[str, str], data: bytes, hidden: list[str]
 ) -> None:
-    """One attempt: the password on standard input only; raise _AttemptFailed on failure."""
+    """One attempt: the password on standard input only; raise _AttemptFailed on failure.
+
+    The provider keeps the read end of the input pipe, so that after the command exits it can
+    tell whether the password was read: a command that exits 0 without reading it (a wrong
+    flag, a wrapper that ignores its input) has not delivered it.
+    """
     name = _short(target.argv[0], 80)
+    read_end, write_end = os.pipe()
     start_error = None
     try:
         process = subprocess.Popen(
             target.argv,
             executable=program,
-            stdin=subprocess.PIPE,
+            stdin=read_end,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=dict(env),
@@ -260,41 +324,43 @@ def _run(
     except OSError as err:
         start_error = err.strerror or type(err).__name__
     if start_error is not None:
+        os.close(read_end)
+        os.close(write_end)
         raise _AttemptFailed(f"{name} could not be started ({start_error})")
+    assert process.stderr is not None
+    stderr = _Tail(process.stderr)
+    writer = threading.Thread(target=_feed, args=(write_end, data), daemon=True)
+    writer.start()
     timed_out = False
     try:
-        _, stderr = process.communicate(data, timeout=target.timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        try:
+            process.wait(timeout=target.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        if timed_out:
+            _kill_group(process)
+            process.wait()
+        unread = 0 if timed_out else _unread(read_end)
+    finally:
+        os.close(read_end)  # a writer still blocked on a full pipe gets EPIPE and stops
+    writer.join()
     if timed_out:
-        _kill_group(process)
-        stderr = _reap(process)
-        said = scrub(stderr, hidden)
+        said = scrub(stderr.bytes(_REAP_SECONDS), hidden)
         raise _AttemptFailed(
             f"{name} did not finish within {target.timeout:g} s and was stopped"
             + (f"; it said: {said}" if said else "")
         )
+    said = scrub(stderr.bytes(_GRACE_SECONDS), hidden)
     if process.returncode != 0:
-        said = scrub(stderr, hidden)
         raise _AttemptFailed(
             f"{name} {_status(process.returncode)}"
             + (f": {said}" if said else " and wrote nothing to standard error")
         )
-
-
-def _reap(process: subprocess.Popen[bytes]) -> bytes:
-    """Wait for a killed command; a descendant that left its group may hold the pipe open."""
-    reaped = True
-    try:
-        _, stderr = process.communicate(timeout=_REAP_SECONDS)
-    except subprocess.TimeoutExpired:
-        reaped = False
-    if reaped:
-        return stderr or b""
-    if process.stderr is not None:
-        process.stderr.close()
-    process.wait()
-    return b""
+    if unread:
+        raise _AttemptFailed(
+            f"{name} exited with status 0 without reading the whole password from its standard "
+            "input, so it was not delivered" + (f"; it said: {said}" if said else "")
+        )
 
 
 def _write(target: FileTarget, data: bytes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import time
@@ -18,6 +19,7 @@ from pulumi_metal_reset.delivery.models import CommandTarget, parse_target
 from pulumi_metal_reset.delivery.scrub import MARKER
 from pulumi_metal_reset.delivery.sinks import (
     RetryPolicy,
+    _Tail,
     child_environment,
     preflight,
 )
@@ -241,3 +243,65 @@ def test_scripts_are_executable_as_written(tmp_path: Path) -> None:
     path = Path(script(tmp_path, "ok", "exit 0\n"))
     assert path.stat().st_mode & stat.S_IXUSR
     assert subprocess.run([str(path)], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("body", ["exit 0\n", "head -c 3 >/dev/null\n"])
+def test_a_command_that_exits_0_without_reading_the_password_has_not_delivered_it(
+    tmp_path: Path, password: str, body: str
+) -> None:
+    """A wrong flag or a wrapper that ignores its input exits 0 with the password unread;
+    counting that as delivered could leave the new password nowhere."""
+    ignores = script(tmp_path, "ignores", body)
+    with pytest.raises(DeliveryFailedError) as caught:
+        deliver_to(command([ignores]), password, retry=RetryPolicy(attempts=1))
+    assert f"{ignores} exited with status 0 without reading the whole password" in (
+        caught.value.cause
+    )
+    assert password not in str(caught.value)
+
+
+def test_a_helper_left_holding_standard_error_does_not_hold_up_the_delivery(
+    tmp_path: Path, password: str
+) -> None:
+    """`communicate` would wait for standard error to close; a daemon the command starts (an
+    agent, a cache) keeps it open, and the delivery would time out though it succeeded."""
+    starts_helper = script(
+        tmp_path,
+        "starts-helper",
+        'cat > "$0.stored"\nsleep 30 &\necho $! > "$0.helper"\necho stored >&2\n',
+    )
+    began = time.monotonic()
+    try:
+        delivered = deliver_to(
+            command([starts_helper], timeout=10), password, retry=RetryPolicy(attempts=1)
+        )
+        took = time.monotonic() - began
+    finally:
+        os.kill(int(Path(starts_helper + ".helper").read_text()), signal.SIGKILL)
+    assert delivered.attempts == 1
+    assert Path(starts_helper + ".stored").read_text() == password
+    assert took < 8, took
+
+
+def test_only_the_end_of_a_flood_on_standard_error_is_kept(tmp_path: Path, password: str) -> None:
+    """What a command writes is read as it comes and cut to what the message can use."""
+    floods = script(
+        tmp_path,
+        "floods",
+        "cat >/dev/null\nhead -c 20000000 /dev/zero | tr '\\0' x >&2\necho ' the end' >&2\n"
+        "exit 3\n",
+    )
+    with pytest.raises(DeliveryFailedError) as caught:
+        deliver_to(command([floods]), password, retry=RetryPolicy(attempts=1))
+    assert caught.value.cause.endswith("x the end")
+    assert "exited with status 3" in caught.value.cause
+
+
+def test_the_tail_keeps_no_more_than_its_limit() -> None:
+    read_end, write_end = os.pipe()
+    tail = _Tail(os.fdopen(read_end, "rb"))
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(b"a" * (3 * _Tail.LIMIT) + b"end")
+    kept = tail.bytes(5.0)
+    assert len(kept) == _Tail.LIMIT
+    assert kept.endswith(b"aend")
