@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -113,12 +114,31 @@ def _program(target: CommandTarget, env: Mapping[str, str]) -> str:
     return os.path.abspath(found)
 
 
+#: How /proc/self/mountinfo escapes a space, tab, newline or backslash in a mount point.
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def _is_mount_point(path: str) -> bool:
+    """True for a file mounted over `path`: a bind mount within one filesystem keeps its
+    device, so Linux's mount table is read too (unescaped as `/proc/self/mountinfo` writes it)."""
+    if os.path.ismount(path):
+        return True
+    where = os.path.join(os.path.realpath(os.path.dirname(path) or "/"), os.path.basename(path))
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as table:
+            points = {line.split()[4] for line in table if len(line.split()) > 4}
+    except OSError:
+        return False  # no such table (not Linux): os.path.ismount has answered
+    return any(_OCTAL.sub(lambda m: chr(int(m[1], 8)), p) == where for p in points)
+
+
 def _check_file(target: FileTarget) -> None:
     path = target.path
     folder = os.path.dirname(path) or "/"
     remedy = "create it, or correct deliver_to.path"
     try:
-        is_folder = stat.S_ISDIR(os.stat(folder).st_mode)
+        folder_info = os.stat(folder)
+        is_folder = stat.S_ISDIR(folder_info.st_mode)
     except FileNotFoundError:
         raise PreflightError(
             f"the folder {folder} of deliver_to.path does not exist", remedy
@@ -134,6 +154,13 @@ def _check_file(target: FileTarget) -> None:
         ) from None
     if not is_folder:
         raise PreflightError(f"{folder} is not a folder", "correct deliver_to.path")
+    if folder_info.st_mode & stat.S_IWOTH:
+        raise PreflightError(
+            f"the folder {folder} is writable by every user, so another user could put a file "
+            "there first and be given the password",
+            "choose a folder that only the user running `pulumi up` and the password's readers "
+            "can write",
+        )
     try:
         found = os.lstat(path)
     except FileNotFoundError:
@@ -154,6 +181,11 @@ def _check_file(target: FileTarget) -> None:
             )
         if not stat.S_ISREG(found.st_mode):
             raise PreflightError(f"{path} is not a regular file", "give a regular file's path")
+        if _is_mount_point(path):
+            raise PreflightError(
+                f"{path} is a mounted file, which an atomic rename cannot replace",
+                "deliver into the mounted folder instead",
+            )
     # A real probe, not os.access: root passes os.access on any folder, read-only or not.
     probe = os.path.join(folder, f".metal-reset-probe.{secrets.token_hex(6)}")
     error = None
@@ -203,7 +235,8 @@ def write_atomically(
     first byte (for audits and tests).
     """
     folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name[:200]}.{secrets.token_hex(6)}.tmp")
+    hint = os.fsdecode(os.fsencode(name)[:100])  # a name may be 255 bytes; this one must fit
+    temporary = os.path.join(folder, f".{hint}.{secrets.token_hex(6)}.tmp")
     descriptor = os.open(temporary, _CREATE_FLAGS, mode)
     try:
         try:
@@ -211,9 +244,12 @@ def write_atomically(
         except FileNotFoundError:
             existing = None
         if existing is not None:
-            # Kept where allowed; otherwise the file becomes the provider user's.
+            # Each kept where allowed (the group alone when the owner may not be set: a user
+            # may give a file to any group they are in); otherwise it is the provider user's.
             with contextlib.suppress(PermissionError):
-                os.fchown(descriptor, existing.st_uid, existing.st_gid)
+                os.fchown(descriptor, -1, existing.st_gid)
+            with contextlib.suppress(PermissionError):
+                os.fchown(descriptor, existing.st_uid, -1)
         os.fchmod(descriptor, mode)
         if before_write is not None:
             before_write(temporary)
@@ -255,16 +291,36 @@ def _unread(read_end: int) -> int:
     return count
 
 
-def _feed(write_end: int, data: bytes) -> None:
-    """Write the password, then close: the command sees the end of its input."""
+def _feed(write_end: int, data: bytes) -> threading.Thread | None:
+    """Write the password and close, so the command sees the end of its input.
+
+    What fits in the pipe (all of any real password) is written here, before the command is
+    waited for, so that nothing is still on its way when `_unread` looks; a rest that does not
+    fit goes from a thread, which a command that stops reading leaves blocked.
+    """
+    os.set_blocking(write_end, False)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_end, view) :]
-    except OSError:
-        pass  # the read end was closed after the command exited: `_unread` already said so
-    finally:
+        written = os.write(write_end, data)
+    except BlockingIOError:
+        written = 0
+    if written == len(data):
         os.close(write_end)
+        return None
+    os.set_blocking(write_end, True)
+
+    def write_rest() -> None:
+        try:
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(write_end, view) :]
+        except OSError:
+            pass  # the read end was closed after the command exited: it read too little
+        finally:
+            os.close(write_end)
+
+    writer = threading.Thread(target=write_rest, daemon=True)
+    writer.start()
+    return writer
 
 
 class _Tail:
@@ -329,8 +385,7 @@ def _run(
         raise _AttemptFailed(f"{name} could not be started ({start_error})")
     assert process.stderr is not None
     stderr = _Tail(process.stderr)
-    writer = threading.Thread(target=_feed, args=(write_end, data), daemon=True)
-    writer.start()
+    writer = _feed(write_end, data)
     timed_out = False
     try:
         try:
@@ -340,10 +395,15 @@ def _run(
         if timed_out:
             _kill_group(process)
             process.wait()
-        unread = 0 if timed_out else _unread(read_end)
+        if writer is not None:  # done once the pipe had room; still blocked: input unread
+            writer.join(_GRACE_SECONDS)
+        unread = not timed_out and (
+            (writer is not None and writer.is_alive()) or _unread(read_end) > 0
+        )
     finally:
         os.close(read_end)  # a writer still blocked on a full pipe gets EPIPE and stops
-    writer.join()
+    if writer is not None:
+        writer.join()
     if timed_out:
         said = scrub(stderr.bytes(_REAP_SECONDS), hidden)
         raise _AttemptFailed(

@@ -305,3 +305,15 @@ def test_the_tail_keeps_no_more_than_its_limit() -> None:
     kept = tail.bytes(5.0)
     assert len(kept) == _Tail.LIMIT
     assert kept.endswith(b"aend")
+
+
+def test_a_password_larger_than_the_pipe_is_fed_whole_or_found_unread(tmp_path: Path) -> None:
+    """The rest that does not fit in the pipe goes from a thread; a command that stops reading
+    leaves it blocked, which counts as unread, and the thread still ends."""
+    big = "p" * 300_000
+    reads_all = script(tmp_path, "reads-all", 'cat > "$0.stored"\n')
+    reads_some = script(tmp_path, "reads-some", "head -c 10 >/dev/null\n")
+    deliver_to(command([reads_all]), big, retry=RetryPolicy(attempts=1))
+    assert Path(reads_all + ".stored").read_text() == big
+    with pytest.raises(DeliveryFailedError, match="without reading the whole password"):
+        deliver_to(command([reads_some]), big, retry=RetryPolicy(attempts=1))

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -249,3 +250,87 @@ def test_a_write_that_fails_after_the_preflight_is_retried_then_reported(
     assert caught.value.attempts == 2
     assert caught.value.cause == f"writing {folder}/password failed (No such file or directory)"
     assert password not in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777])
+def test_a_folder_every_user_may_write_is_refused(tmp_path: Path, mode: int) -> None:
+    """Another user could put the file there first and own it (a sticky bit does not stop that),
+    and the owner of an existing file is kept: they would be given every new password."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    with pytest.raises(PreflightError) as caught:
+        preflight(file(shared / "password"))
+    assert caught.value.problem == (
+        f"the folder {shared} is writable by every user, so another user could put a file "
+        "there first and be given the password"
+    )
+
+
+def test_a_long_name_in_any_script_gets_a_temporary_name_that_fits(
+    tmp_path: Path, password: str
+) -> None:
+    """A file name may be 255 bytes; the temporary one beside it must fit too."""
+    path = tmp_path / ("\u9375" * 80)  # 240 bytes in UTF-8
+    deliver_to(file(path), password, retry=RetryPolicy(attempts=1))
+    assert path.read_text() == password
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can bind-mount a file")
+def test_a_mounted_file_is_refused_by_the_preflight(tmp_path: Path) -> None:
+    """Renaming over a mount point fails (EBUSY) after the password changed, every time."""
+    source, path = tmp_path / "source", tmp_path / "password"
+    source.write_text("old")
+    path.write_text("old")
+    subprocess.run(["mount", "--bind", str(source), str(path)], check=True)
+    try:
+        with pytest.raises(PreflightError, match="is a mounted file"):
+            preflight(file(path))
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+GROUP = 4242
+
+
+def _write_child(folder: str, answer: Connection) -> None:
+    """In the child: become `nobody` with the extra group GROUP, then deliver."""
+    message = "ok"
+    try:
+        os.setgroups([GROUP])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+        write_atomically(os.path.join(folder, "password"), b"new", 0o640)
+    except BaseException as err:  # report anything instead of dying silently
+        message = f"unexpected {type(err).__name__}"
+    answer.send(message)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a user with another group")
+def test_the_group_is_kept_when_the_owner_cannot_be(open_folder: Path) -> None:
+    """A user may give a file to a group they are in, not to another owner: the group of the
+    old file is kept alone, so a service reading it through the group still can."""
+    folder = open_folder / "group"
+    folder.mkdir()
+    os.chown(folder, NOBODY, GROUP)
+    path = folder / "password"
+    path.write_text("old")
+    os.chown(path, 0, GROUP)
+    path.chmod(0o640)
+    context = multiprocessing.get_context("forkserver")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_write_child, args=(str(folder), send))
+    child.start()
+    send.close()
+    try:
+        answer = receive.recv() if receive.poll(60) else "no answer within 60 s"
+    finally:
+        receive.close()
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    assert answer == "ok"
+    info = path.stat()
+    assert (info.st_uid, info.st_gid) == (NOBODY, GROUP)
+    assert path.read_text() == "new"
