@@ -31,9 +31,10 @@ def command(
     path; `env` is added to the provider's environment; `timeout` (seconds) bounds each attempt,
     after which the command's whole process group is killed.
     """
-    return _checked(
-        {"kind": "command", "argv": list(argv), "env": dict(env or {}), "timeout": timeout}
-    )
+    # A string is a Sequence too: list() would split it into characters. Left as it is, it is
+    # refused with the provider's own sentence.
+    listed = argv if isinstance(argv, (str, bytes)) else list(argv)
+    return _checked({"kind": "command", "argv": listed, "env": dict(env or {}), "timeout": timeout})
 
 
 def file(path: str, *, mode: int = 0o600) -> dict[str, Any]:

@@ -9,6 +9,7 @@ The sinks and pydantic models load only when a resource has `deliver_to`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -149,7 +150,20 @@ def redeliver(
     """
     from pulumi_metal_reset.delivery.sinks import deliver, preflight
 
-    model = _model(target)
+    model = None
+    with contextlib.suppress(ValueError):
+        model = _model(target)
+    if model is None:
+        # A delete reads deliver_to from the state, which a release with stricter checks, or a
+        # hand edit, may no longer accept.
+        place, problem = "the deliver_to recorded in the state", "it is no longer a valid delivery"
+        remedy = "set deliver_to again with deliver.command(...) or deliver.file(...)"
+        raise DeliveryError(
+            delete_delivery_failed(place, problem)
+            if on_delete
+            else redelivery_failed(place, problem, remedy),
+            Outcome.STATE_HOLDS,
+        )
     description = describe(model)
     message = None
     try:

@@ -73,11 +73,19 @@ _CREDENTIAL_LAST = {
     "CREDENTIALS",
     "APIKEY",
 }
-# `<word>_KEY` where the word makes it a secret key (API_KEY, AWS_SECRET_ACCESS_KEY, SOPS_AGE_KEY);
-# PASSWORD_STORE_KEY and GPG_KEY name a public key id and stay allowed.
-_SECRET_KEY_WORDS = {"API", "PRIVATE", "SECRET", "ACCESS", "AGE", "ENCRYPTION", "MASTER"}
+# `<word>_KEY` where the word makes it a secret key (API_KEY, AWS_SECRET_ACCESS_KEY, SOPS_AGE_KEY,
+# AZURE_STORAGE_KEY); PASSWORD_STORE_KEY and GPG_KEY name a public key id and stay allowed.
+_SECRET_KEY_WORDS = {
+    *("API", "PRIVATE", "SECRET", "ACCESS", "AGE", "ENCRYPTION", "MASTER"),
+    *("STORAGE", "ACCOUNT", "CLIENT", "SHARED"),
+}
 # Words that make any name a credential wherever they stand (AWS_SECRET_ACCESS_KEY, ...).
 _CREDENTIAL_ANYWHERE = {"SECRET", "PASSPHRASE"}
+# Endings of a run-together last word (PGPASSWORD, BW_CLIENTSECRET, SSHPASS).
+_CREDENTIAL_ENDINGS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "PASS")
+# Last words that hold a session or auth credential of a store's CLI (BW_SESSION, REDISCLI_AUTH,
+# GITHUB_PAT).
+_CREDENTIAL_LAST_MORE = {"SESSION", "AUTH", "PAT"}
 _URL_WITH_PASSWORD = re.compile(r"://[^/@\s]*:[^/@\s]*@")
 
 
@@ -104,6 +112,10 @@ def credential_like(name: str) -> bool:
         return True
     if words[-1] == "KEY" and len(words) > 1 and words[-2] in _SECRET_KEY_WORDS:
         return True
+    if words[-1].endswith(_CREDENTIAL_ENDINGS) or words[-1] in _CREDENTIAL_LAST_MORE:
+        return True
+    if words[:2] == ["OP", "SESSION"]:  # 1Password's OP_SESSION_<account>
+        return True
     return bool(_CREDENTIAL_ANYWHERE & set(words))
 
 
@@ -128,6 +140,13 @@ def _argv(value: Any) -> list[str]:
             raise _custom(
                 f"deliver_to.argv[{index}]",
                 f"is longer than {MAX_ARG_CHARS} characters; shorten it",
+            )
+        if _URL_WITH_PASSWORD.search(item):
+            raise _custom(
+                f"deliver_to.argv[{index}]",
+                "holds a URL that embeds credentials, and deliver_to is kept in plain text in "
+                "the stack's state; remove them from the URL and give them to the command "
+                "through the environment that runs `pulumi up`",
             )
     program = value[0]
     if not program.strip() or ("/" in program and not program.startswith("/")):
@@ -236,6 +255,11 @@ def mode_problem(mode: int) -> str | None:
         )
     if mode & 0o111:
         return f"{mode:04o} makes the password file executable; use 0o600"
+    if mode & 0o020:
+        return (
+            f"{mode:04o} lets the file's group change the password; use 0o600, or 0o640 to let "
+            "the group read it (a mode written without 0o, such as 400, is read as decimal)"
+        )
     if not mode & 0o400:
         return f"{mode:04o} does not let the file's owner read it; use 0o600"
     return None

@@ -30,8 +30,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from pulumi_metal_reset.connection import SecretValue, reveal
 from pulumi_metal_reset.delivery.errors import DeliveryFailedError, PreflightError
 from pulumi_metal_reset.delivery.ledger import describe
-from pulumi_metal_reset.delivery.models import CommandTarget, FileTarget
-from pulumi_metal_reset.delivery.scrub import WINDOW, one_line, scrub
+from pulumi_metal_reset.delivery.models import CommandTarget, FileTarget, credential_like
+from pulumi_metal_reset.delivery.scrub import MIN_FRAGMENT, WINDOW, one_line, scrub
 
 __all__ = [
     "WITHHELD_ENV",
@@ -43,8 +43,11 @@ __all__ = [
     "write_atomically",
 ]
 
-#: Never passed on to a delivery command: the sink has no use for this package's own API token.
-WITHHELD_ENV = frozenset({"METAL_AUTH_TOKEN"})
+#: Never passed on to a delivery command: no sink needs this package's own API token or the
+#: passphrase that decrypts the stack's secrets. (PULUMI_ACCESS_TOKEN is passed: `esc` needs it.)
+WITHHELD_ENV = frozenset(
+    {"METAL_AUTH_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"}
+)
 #: How long a killed command's pipes may take to close before its output is given up.
 _REAP_SECONDS = 5.0
 #: How long after a command exits its standard error may take to close (a helper it started
@@ -452,6 +455,9 @@ def deliver(
     attempts = 0
     if isinstance(target, CommandTarget):
         env = child_environment(target, environ)
+        # What the command inherits under a credential's name (VAULT_TOKEN, ...) may show up in
+        # what it prints; values shorter than a fragment would blank out ordinary words.
+        hidden += [v for k, v in env.items() if credential_like(k) and len(v) >= MIN_FRAGMENT]
 
         def attempt() -> None:
             nonlocal attempts

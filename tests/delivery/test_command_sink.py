@@ -233,9 +233,42 @@ def test_a_command_gone_after_the_preflight_is_a_delivery_failure(
 
 
 def test_the_child_environment_is_the_providers_plus_env_minus_the_token() -> None:
+    """Neither this package's token nor the passphrase of the stack's secrets reaches a sink;
+    PULUMI_ACCESS_TOKEN does, since `esc env set` needs it."""
     target = command(["pass"], env={"PASSWORD_STORE_DIR": "/srv/pass"})
-    env = child_environment(target, {"HOME": "/root", "METAL_AUTH_TOKEN": TOKEN})
-    assert env == {"HOME": "/root", "PASSWORD_STORE_DIR": "/srv/pass"}
+    provider_env = {
+        "HOME": "/root",
+        "METAL_AUTH_TOKEN": TOKEN,
+        "PULUMI_CONFIG_PASSPHRASE": "stack-passphrase",
+        "PULUMI_CONFIG_PASSPHRASE_FILE": "/run/passphrase",
+        "PULUMI_ACCESS_TOKEN": "pul-abc",
+    }
+    env = child_environment(target, provider_env)
+    assert env == {
+        "HOME": "/root",
+        "PASSWORD_STORE_DIR": "/srv/pass",
+        "PULUMI_ACCESS_TOKEN": "pul-abc",
+    }
+
+
+def test_an_inherited_credential_the_command_prints_is_scrubbed(
+    tmp_path: Path, password: str
+) -> None:
+    """A store's own credential comes from the environment the command inherits; when the
+    command prints it, it is removed like the password (values of a fragment's length or more,
+    so that short ones do not blank out ordinary words)."""
+    vault_token = "hvs.CAESIJ-inherited-vault-token"
+    leaky = script(
+        tmp_path, "leaky", 'cat >/dev/null\necho "auth with $VAULT_TOKEN failed" >&2\nexit 2\n'
+    )
+    with pytest.raises(DeliveryFailedError) as caught:
+        deliver_to(
+            command([leaky]),
+            password,
+            retry=RetryPolicy(attempts=1),
+            environ={**os.environ, "VAULT_TOKEN": vault_token},
+        )
+    assert caught.value.cause == f"{leaky} exited with status 2: auth with {MARKER} failed"
 
 
 def test_scripts_are_executable_as_written(tmp_path: Path) -> None:

@@ -168,6 +168,14 @@ def test_modes_arrive_as_ints_wire_floats_or_octal_text(mode: Any, normalised: s
         "SSH_PRIVATE_KEY",
         "METAL_AUTH_TOKEN",
         "vault_token",
+        "PGPASSWORD",
+        "BW_SESSION",
+        "BW_CLIENTSECRET",
+        "OP_SESSION_my",
+        "SSHPASS",
+        "REDISCLI_AUTH",
+        "AZURE_STORAGE_KEY",
+        "GITHUB_PAT",
     ],
 )
 def test_credential_names_are_refused_in_env(name: str) -> None:
@@ -279,7 +287,8 @@ def test_valid_commands_are_accepted_and_normalising_is_idempotent(
 
 @given(st.integers(min_value=-(2**12), max_value=2**13))
 def test_a_mode_is_accepted_exactly_when_the_rule_says_so(mode: int) -> None:
-    expected = 0 <= mode <= 0o777 and mode & 0o400 and not mode & 0o117
+    # Owner-readable; no execute bit, no bit for other users, no group write.
+    expected = 0 <= mode <= 0o777 and mode & 0o400 and not mode & 0o137
     checked, failures = validate_target({"kind": "file", "path": "/p", "mode": mode})
     assert (failures == []) == bool(expected)
     assert (mode_problem(mode) is None) == bool(expected)
@@ -333,3 +342,27 @@ def test_no_reason_ever_quotes_an_argument_or_an_environment_value(
     _, failures = validate_target(value)
     assert failures
     assert all(secret not in f.reason for f in failures)
+
+
+def test_a_decimal_mode_slip_is_refused_with_the_reason() -> None:
+    """mode=400 (not 0o400) is 0o620: group write, refused, and the message says why."""
+    _, failures = validate_target({"kind": "file", "path": "/p", "mode": 400})
+    assert len(failures) == 1
+    assert "0620 lets the file's group change the password" in failures[0].reason
+    assert "read as decimal" in failures[0].reason
+
+
+def test_a_command_given_as_one_string_is_refused() -> None:
+    """A string is a sequence of characters: it must not become one argument per letter."""
+    with pytest.raises(ValueError, match="must be a non-empty list of strings"):
+        deliver.command("pass insert --multiline metal/ops")
+
+
+@pytest.mark.parametrize(
+    "argument", [f"-address=https://ops:{PLANTED}@vault.example.com", f"https://u:{PLANTED}@h/x"]
+)
+def test_urls_with_credentials_are_refused_in_argv(argument: str) -> None:
+    _, failures = validate_target({"kind": "command", "argv": ["vault", argument]})
+    assert len(failures) == 1
+    assert failures[0].reason.startswith("deliver_to.argv[1]: holds a URL that embeds credentials")
+    assert PLANTED not in failures[0].reason

@@ -341,6 +341,39 @@ def test_a_delete_delivers_a_waiting_password_first_and_fails_while_it_cannot(
     assert calls(emulator) == []  # no API call either way
 
 
+def test_a_delete_whose_recorded_deliver_to_no_longer_validates_fails_in_one_sentence(
+    deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
+) -> None:
+    """The delete reads deliver_to from the state, written by a release with looser checks or
+    edited by hand: it is refused with the delete's own sentence, not a traceback."""
+    target = tmp_path / "password"
+    news = {
+        "email": EMAIL,
+        "rotation_triggers": {"t": "1"},
+        "deliver_to": _through(store, target),
+        "store_password": False,
+    }
+    deployment.up(news)
+    store.set("down")
+    deployment.up(news | {"rotation_triggers": {"t": "2"}})
+    kept = dict(deployment.outputs)
+    assert kept["delivery_pending"]
+    kept["deliver_to"] = {"kind": "file", "path": str(target), "mode": "0660"}  # now refused
+
+    with pytest.raises(DeliveryError) as caught:
+        deployment.provider.delete(str(deployment.id), kept)
+    assert caught.value.outcome is Outcome.STATE_HOLDS
+    assert caught.value.__context__ is None
+    message = str(caught.value)
+    assert message.startswith(
+        "The resource was not deleted: the password kept in its state, the API's current one, "
+        "could not be delivered to the deliver_to recorded in the state (it is no longer a valid "
+        "delivery); "
+    )
+    assert message.count(". ") == 0
+    assert not target.exists()
+
+
 def test_a_delete_drops_a_waiting_password_another_resource_superseded(
     provider: PasswordResetTokenProvider,
     emulator: Emulator,
