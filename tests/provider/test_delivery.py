@@ -298,12 +298,10 @@ def test_a_failed_delivery_keeps_the_password_then_the_next_run_delivers_it(
     assert deployment.up(news | {"rotation_triggers": {"t": "2"}}) == "same"
 
 
-def test_a_delete_delivers_a_waiting_password_first_and_fails_while_it_cannot(
-    deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
-) -> None:
-    """The state holds the only copy of the API's current password while its delivery is
-    pending: a delete hands it to the store first, and keeps it (by failing) while it cannot."""
-    target = tmp_path / "password"
+def _pending_delivery(
+    deployment: DirectStack, store: UnreliableStore, target: Path
+) -> dict[str, Any]:
+    """Outputs whose rotated password waits in state: the store was down at the rotation."""
     news = {
         "email": EMAIL,
         "rotation_triggers": {"t": "1"},
@@ -313,10 +311,20 @@ def test_a_delete_delivers_a_waiting_password_first_and_fails_while_it_cannot(
     deployment.up(news)
     store.set("down")
     deployment.up(news | {"rotation_triggers": {"t": "2"}})
-    password = emulator.password_of(DEV_USER)
-    assert password is not None
     kept = dict(deployment.outputs)
     assert kept["delivery_pending"]
+    return kept
+
+
+def test_a_delete_delivers_a_waiting_password_first_and_fails_while_it_cannot(
+    deployment: DirectStack, emulator: Emulator, store: UnreliableStore, tmp_path: Path
+) -> None:
+    """The state holds the only copy of the API's current password while its delivery is
+    pending: a delete hands it to the store first, and keeps it (by failing) while it cannot."""
+    target = tmp_path / "password"
+    kept = _pending_delivery(deployment, store, target)
+    password = emulator.password_of(DEV_USER)
+    assert password is not None
     assert kept["new_password"] == password
     calls(emulator)
 
@@ -347,17 +355,7 @@ def test_a_delete_whose_recorded_deliver_to_no_longer_validates_fails_in_one_sen
     """The delete reads deliver_to from the state, written by a release with looser checks or
     edited by hand: it is refused with the delete's own sentence, not a traceback."""
     target = tmp_path / "password"
-    news = {
-        "email": EMAIL,
-        "rotation_triggers": {"t": "1"},
-        "deliver_to": _through(store, target),
-        "store_password": False,
-    }
-    deployment.up(news)
-    store.set("down")
-    deployment.up(news | {"rotation_triggers": {"t": "2"}})
-    kept = dict(deployment.outputs)
-    assert kept["delivery_pending"]
+    kept = _pending_delivery(deployment, store, target)
     kept["deliver_to"] = {"kind": "file", "path": str(target), "mode": "0660"}  # now refused
 
     with pytest.raises(DeliveryError) as caught:
