@@ -49,12 +49,12 @@ __all__ = ["created", "new_password", "status_error", "transport_error"]
 #: Each API message quoted in an InvalidRequestError is cut to this length.
 MAX_API_MESSAGE_CHARS: Final = 200
 #: What requests raises while it builds a request, before any socket (InvalidProxyURL is an
-#: InvalidURL; InvalidSchema is also a socks proxy without PySocks).
+#: InvalidURL; InvalidSchema is also a socks proxy without PySocks). Not InvalidHeader: requests
+#: also raises it for an answer's malformed headers, after the request was sent.
 _UNBUILT: Final = (
     requests.exceptions.InvalidURL,
     requests.exceptions.InvalidSchema,
     requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidHeader,
     requests.exceptions.URLRequired,
 )
 
@@ -247,7 +247,7 @@ def transport_error(
             if isinstance(
                 exc, (requests.exceptions.InvalidProxyURL, requests.exceptions.InvalidSchema)
             )
-            else "its URL or a header"
+            else "its URL"
         )
         return NetworkError(
             f"Could not send the request for {op.doing} to the Equinix Metal API at "

@@ -22,13 +22,14 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import os
 import random
 import ssl
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from itertools import takewhile
 from typing import TYPE_CHECKING, Any, Final
@@ -38,11 +39,20 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers, get_environ_proxies
+from requests.utils import (
+    get_encoding_from_headers,
+    get_environ_proxies,
+    prepend_scheme_if_needed,
+)
 from urllib3 import PoolManager
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
-from urllib3.exceptions import InvalidHeader, LocationParseError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    LocationParseError,
+    NewConnectionError,
+)
 from urllib3.response import HTTPResponse
 from urllib3.util import parse_url
 from urllib3.util.retry import Retry
@@ -122,6 +132,8 @@ class _HTTPSConnection(HTTPSConnection):
             raise
         except ConnectionError as err:  # reset, aborted or broken before the handshake ended
             raise NewConnectionError(self, "the connection broke during the TLS handshake") from err
+        except TimeoutError as err:  # urllib3 would call this a read timeout after sending
+            raise ConnectTimeoutError(self, "the TLS handshake timed out") from err
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         try:
@@ -140,11 +152,25 @@ class _HTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
-def _use_our_https_pools(manager: PoolManager) -> PoolManager:
-    manager.pool_classes_by_scheme = {
-        **manager.pool_classes_by_scheme,
-        "https": _HTTPSConnectionPool,
-    }
+@functools.cache
+def _socks_https_pool() -> type[HTTPSConnectionPool]:
+    """The same split through a socks proxy; built on first use, since urllib3's socks module
+    imports PySocks."""
+    from urllib3.contrib.socks import SOCKSHTTPSConnection, SOCKSHTTPSConnectionPool
+
+    class _SOCKSHTTPSConnection(_HTTPSConnection, SOCKSHTTPSConnection):
+        pass
+
+    class _SOCKSHTTPSConnectionPool(SOCKSHTTPSConnectionPool):
+        ConnectionCls = _SOCKSHTTPSConnection
+
+    return _SOCKSHTTPSConnectionPool
+
+
+def _use_our_https_pools(
+    manager: PoolManager, pool: type[HTTPSConnectionPool] = _HTTPSConnectionPool
+) -> PoolManager:
+    manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": pool}
     return manager
 
 
@@ -166,11 +192,10 @@ class _Adapter(HTTPAdapter):
         _use_our_https_pools(self.poolmanager)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
-        # The tunnel's pools to the API are HTTPS pools too; a socks manager keeps its own.
+        # The pools behind a proxy to the API are HTTPS pools too.
         manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):
-            _use_our_https_pools(manager)
-        return manager
+        socks = proxy.lower().startswith("socks")
+        return _use_our_https_pools(manager, _socks_https_pool() if socks else _HTTPSConnectionPool)
 
     def get_connection_with_tls_context(
         self,
@@ -312,6 +337,10 @@ def missing_ca_bundle(variable: str) -> ConfigurationError:
 PROXY_SCHEMES: Final = frozenset({"http", "https", "socks4", "socks4a", "socks5", "socks5h"})
 
 
+#: requests' own reading of a proxy without a scheme (untyped in types-requests).
+_prepend_scheme: Callable[[str, str], str] = prepend_scheme_if_needed
+
+
 def _pysocks_installed() -> bool:
     return importlib.util.find_spec("socks") is not None
 
@@ -329,11 +358,8 @@ def _check_proxy(url: str, proxies: Mapping[str, str]) -> None:
     if key is None:
         return
     variable = f"{key.partition(':')[0].upper()}_PROXY"
-    text = proxies[key]
-    if "://" not in text:
-        text = f"http://{text}"  # as requests reads a proxy given without a scheme
     try:
-        proxy = parse_url(text)
+        proxy = parse_url(_prepend_scheme(proxies[key], "http"))  # as requests reads it
     except LocationParseError:
         proxy = None
     if proxy is None or proxy.scheme not in PROXY_SCHEMES or not proxy.host:

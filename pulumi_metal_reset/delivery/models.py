@@ -74,10 +74,11 @@ _CREDENTIAL_LAST = {
     "APIKEY",
 }
 # `<word>_KEY` where the word makes it a secret key (API_KEY, AWS_SECRET_ACCESS_KEY, SOPS_AGE_KEY,
-# AZURE_STORAGE_KEY); PASSWORD_STORE_KEY and GPG_KEY name a public key id and stay allowed.
+# AZURE_STORAGE_KEY); PASSWORD_STORE_KEY and GPG_KEY name a public key id, VAULT_CLIENT_KEY a
+# key file, and stay allowed.
 _SECRET_KEY_WORDS = {
     *("API", "PRIVATE", "SECRET", "ACCESS", "AGE", "ENCRYPTION", "MASTER"),
-    *("STORAGE", "ACCOUNT", "CLIENT", "SHARED"),
+    *("STORAGE", "ACCOUNT", "SHARED"),
 }
 # Words that make any name a credential wherever they stand (AWS_SECRET_ACCESS_KEY, ...).
 _CREDENTIAL_ANYWHERE = {"SECRET", "PASSPHRASE"}
@@ -112,8 +113,10 @@ def credential_like(name: str) -> bool:
         return True
     if words[-1] == "KEY" and len(words) > 1 and words[-2] in _SECRET_KEY_WORDS:
         return True
-    if words[-1].endswith(_CREDENTIAL_ENDINGS) or words[-1] in _CREDENTIAL_LAST_MORE:
+    if words[-1] in _CREDENTIAL_LAST_MORE:
         return True
+    if words[-1].endswith(_CREDENTIAL_ENDINGS) and not words[-1].endswith("ASKPASS"):
+        return True  # SSH_ASKPASS, GIT_ASKPASS name a program
     if words[:2] == ["OP", "SESSION"]:  # 1Password's OP_SESSION_<account>
         return True
     return bool(_CREDENTIAL_ANYWHERE & set(words))

@@ -406,13 +406,16 @@ def _run(
     finally:
         os.close(read_end)  # a writer still blocked on a full pipe gets EPIPE and stops
     if writer is not None:
-        writer.join()
+        # Stopped by the closed read end, unless a descendant that left the group holds stdin.
+        writer.join(_REAP_SECONDS)
     if timed_out:
         said = scrub(stderr.bytes(_REAP_SECONDS), hidden)
         raise _AttemptFailed(
             f"{name} did not finish within {target.timeout:g} s and was stopped"
             + (f"; it said: {said}" if said else "")
         )
+    if process.returncode == 0 and not unread:
+        return  # delivered: what it printed is not needed, nor worth waiting for
     said = scrub(stderr.bytes(_GRACE_SECONDS), hidden)
     if process.returncode != 0:
         raise _AttemptFailed(
@@ -436,6 +439,17 @@ def _write(target: FileTarget, data: bytes) -> None:
         raise _AttemptFailed(f"writing {target.path} failed ({error})")
 
 
+def _inherited_credentials(env: Mapping[str, str]) -> list[str]:
+    """Values the command inherits under a credential's name (VAULT_TOKEN, ...), to remove from
+    what it prints: not paths, which such names also hold, and none shorter than a fragment,
+    which would blank out ordinary words."""
+    return [
+        value
+        for name, value in env.items()
+        if credential_like(name) and len(value) >= MIN_FRAGMENT and not value.startswith("/")
+    ]
+
+
 def deliver(
     target: CommandTarget | FileTarget,
     password: str | SecretValue,
@@ -455,9 +469,7 @@ def deliver(
     attempts = 0
     if isinstance(target, CommandTarget):
         env = child_environment(target, environ)
-        # What the command inherits under a credential's name (VAULT_TOKEN, ...) may show up in
-        # what it prints; values shorter than a fragment would blank out ordinary words.
-        hidden += [v for k, v in env.items() if credential_like(k) and len(v) >= MIN_FRAGMENT]
+        hidden += _inherited_credentials(env)
 
         def attempt() -> None:
             nonlocal attempts

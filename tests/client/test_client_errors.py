@@ -188,6 +188,23 @@ CASES: dict[str, Case] = {
         ("broke while the new password was being received", DELETE_RERUN),
         ambiguous=True,
     ),
+    # urllib3 refuses conflicting lengths while it builds the answer, and requests raises that
+    # as InvalidHeader, the name it also gives a header it refuses to send: here the request
+    # was sent and answered.
+    "delete-conflicting-content-length": Case(
+        "DELETE",
+        (Reply(raw=b"HTTP/1.1 201 Created\r\nContent-Length: 30, 31\r\n\r\n{}"),),
+        AmbiguousNetworkError,
+        (DELETE_RERUN,),
+        ambiguous=True,
+    ),
+    "post-conflicting-content-length": Case(
+        "POST",
+        (Reply(raw=b"HTTP/1.1 201 Created\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),),
+        AmbiguousNetworkError,
+        (POST_RERUN,),
+        ambiguous=True,
+    ),
     "delete-201-not-json": Case(
         "DELETE",
         (Reply(201, body=b"new_password=" + PASSWORD.encode()),),

@@ -23,6 +23,7 @@ from pulumi_metal_reset.client import MetalClient, _transport
 from pulumi_metal_reset.errors import AmbiguousOutcomeError, ConfigurationError, NetworkError
 
 from .conftest import client_for, connection
+from .socks_proxy import Socks5Proxy
 from .support import PASSWORD, TOKEN, Reply, ScriptedServer
 
 
@@ -177,13 +178,16 @@ def test_a_tls_failure_after_the_request_was_sent_is_ambiguous(
     assert len(tls_server.requests) == 1
 
 
-class _ResettingListener:
-    """Accepts TCP connections and resets each at once, before any TLS handshake."""
+class _Listener:
+    """Accepts TCP connections and never starts TLS: it resets each at once, or keeps it open
+    and silent."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, reset: bool) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"https://127.0.0.1:{self.sock.getsockname()[1]}"
         self.accepted = 0
+        self._reset = reset
+        self._held: list[socket.socket] = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -194,25 +198,83 @@ class _ResettingListener:
             except OSError:
                 return
             self.accepted += 1
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
+            if self._reset:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+            else:
+                self._held.append(conn)
 
     def close(self) -> None:
         self.sock.close()
+        for conn in self._held:
+            conn.close()
 
 
-def test_a_reset_during_the_handshake_sent_nothing_and_is_retried() -> None:
-    """A connection reset before the handshake ends is a connection that could not be opened:
-    retried like a refused one, and reported as nothing sent."""
-    listener = _ResettingListener()
+@pytest.mark.parametrize(
+    ("reset", "says"), [(True, "no connection"), (False, "timed out after 1 s")]
+)
+def test_a_handshake_that_breaks_or_stalls_sent_nothing_and_is_retried(
+    reset: bool, says: str
+) -> None:
+    """A connection reset, or silent, before the handshake ends could not be opened: retried
+    like a refused one and reported as nothing sent (urllib3 alone calls the reset a drop and
+    the stall a read timeout, both after sending)."""
+    listener = _Listener(reset=reset)
     try:
         client = MetalClient(
-            connection(api_url=listener.url, token=TOKEN, max_retries=2, max_retry_wait=0.01)
+            connection(
+                api_url=listener.url, token=TOKEN, timeout=1, max_retries=2, max_retry_wait=0.01
+            )
         )
         with pytest.raises(NetworkError) as info:
             client.reset_password()
     finally:
         listener.close()
     assert not isinstance(info.value, AmbiguousOutcomeError)
+    assert says in str(info.value)
     assert "nothing was sent" in str(info.value)
     assert listener.accepted == 3
+
+
+@pytest.fixture
+def remote_tls_server(ca: trustme.CA) -> Iterator[ScriptedServer]:
+    """A TLS server whose certificate names a remote host, reached only through a proxy."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("metal.example.test").configure_cert(context)
+    server = ScriptedServer(Reply.json(201, {"new_password": PASSWORD}), context=context)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "ambiguous"),
+    [(Reply.json(201, {"new_password": PASSWORD}), None), (Reply(under_tls=b"HTTP/1.1 2"), True)],
+)
+def test_through_a_socks_proxy_a_tls_failure_after_sending_is_ambiguous_too(
+    remote_tls_server: ScriptedServer,
+    ca_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reply: Reply,
+    ambiguous: bool | None,
+) -> None:
+    """The socks proxy manager's HTTPS pools tell a handshake from a sent request as the
+    others do (PySocks, and a SOCKS5 proxy on loopback that relays to the server)."""
+    proxy = Socks5Proxy(remote_tls_server.port)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    remote_tls_server.script(reply)
+    client = MetalClient(
+        connection(api_url="https://metal.example.test", token=TOKEN, max_retries=2)
+    )
+    try:
+        if ambiguous is None:
+            assert client.reset_password().new_password.get_secret_value() == PASSWORD
+        else:
+            with pytest.raises(AmbiguousOutcomeError):
+                client.reset_password()
+    finally:
+        proxy.close()
+    assert proxy.connects == ["metal.example.test:443"]
+    assert len(remote_tls_server.requests) == 1

@@ -204,6 +204,10 @@ def test_credential_names_are_refused_in_env(name: str) -> None:
         "PWD",
         "GPG_KEY",
         "HOME",
+        "VAULT_CLIENT_KEY",
+        "CONSUL_CLIENT_KEY",
+        "SSH_ASKPASS",
+        "GIT_ASKPASS",
     ],
 )
 def test_place_names_are_accepted_in_env(name: str) -> None:
