@@ -135,6 +135,8 @@ def test_proxy_variables_are_read_once_per_process(
         ("HTTPS_PROXY", "ftp://proxy.example.test:21", "HTTPS_PROXY (or its lower-case"),
         ("https_proxy", "http://:3128", "HTTPS_PROXY (or its lower-case"),
         ("ALL_PROXY", "socks5://", "ALL_PROXY (or its lower-case"),
+        # requests reads a bare `name:port` as the scheme `name` (a dotted host gets http://)
+        ("HTTPS_PROXY", "squid:3128", "HTTPS_PROXY (or its lower-case"),
         ("HTTPS_PROXY", "socks5h://127.0.0.1:1080", "needs PySocks"),
     ],
 )
