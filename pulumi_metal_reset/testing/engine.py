@@ -30,9 +30,10 @@ What the test engine leaves out:
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
   does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
   stay deterministic.
-- A resource left pending deletion by an earlier run is deleted without a ``delete-replaced``
-  step of its own (``GenerateDeletes``, ``NewDeleteReplacementStep``), so neither the steps nor
-  the text output show it.
+- A resource left pending deletion by an earlier run is deleted without a step of its own. The
+  engine's ``DeleteReplacementStep`` (``GenerateDeletes``) is not logical, so ``--json`` and
+  ``--diff`` output leave it out as this engine does (``display.go`` ``shouldShow``), but the
+  CLI's progress display shows a row for it.
 - Text output is the CLI's Policies, Diagnostics, Outputs and Resources sections and its
   ``--diff`` rendering, without colours and without the progress table's live rows or the
   duration.
