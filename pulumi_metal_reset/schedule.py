@@ -64,15 +64,15 @@ def parse_duration(value: str | int | float) -> int:
     """Return a period in whole seconds, or raise ValueError with a reason sentence."""
     seconds = parse_span(value)
     if seconds < MIN_PERIOD_SECONDS:
-        raise ValueError("is shorter than the minimum of 1 minute")
+        raise ValueError('is shorter than the minimum of 1 minute; give "1m" or more')
     if seconds > MAX_PERIOD_SECONDS:
-        raise ValueError("is longer than the maximum of 10 years (3650 days)")
+        raise ValueError('is longer than the maximum of 10 years; give "3650d" or less')
     return seconds
 
 
 def _whole_seconds(value: float) -> int:
     if not math.isfinite(value) or value != int(value):
-        raise ValueError("must be a whole number of seconds")
+        raise ValueError("must be a whole number of seconds; round it, such as 90 rather than 90.5")
     return int(value)
 
 
@@ -129,8 +129,12 @@ def grid_start(period: int, now: int) -> int:
     Coarse on purpose: `check` must return the same slot for the same inputs at preview and at
     up, and a granule no longer than the period keeps the first rotation within one period.
     """
-    granule = 86400 if period >= 86400 else 3600 if period >= 3600 else 60
+    granule = _granule(period)
     return now - now % granule
+
+
+def _granule(period: int) -> int:
+    return 86400 if period >= 86400 else 3600 if period >= 3600 else 60
 
 
 def current_slot(previous: int | None, period: int, now: int) -> int:
@@ -173,9 +177,12 @@ def is_due(previous: int | None, previous_period: int | None, slot: int | None) 
 
 
 def is_far_ahead(slot: int, period: int, now: int) -> bool:
-    """True when a recorded slot lies more than one period ahead of `now`.
+    """True when a recorded slot lies more than one period beyond the end of `now`'s granule
+    (so always more than one period ahead of `now`).
 
     Only a wrong clock records such a slot (a run on a machine years ahead); kept, it would stop
-    every rotation until the real clock caught up, so the caller re-anchors it.
+    every rotation until the real clock caught up, so the caller re-anchors it. Measured from
+    the granule (`grid_start`), not the second, so that preview and up agree, like every other
+    choice `check` makes from the clock.
     """
-    return slot > now + period
+    return slot > grid_start(period, now) + _granule(period) + period

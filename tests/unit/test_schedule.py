@@ -108,9 +108,30 @@ def test_the_first_slot_is_within_one_period_before_now(period: int, now: int) -
     assert schedule.grid_start(period, start) == start
 
 
-def test_far_ahead_means_more_than_one_period() -> None:
-    assert not schedule.is_far_ahead(1000 + 3600, 3600, 1000)
-    assert schedule.is_far_ahead(1000 + 3601, 3600, 1000)
+def test_far_ahead_means_more_than_one_period_after_the_granule_ends() -> None:
+    hour = 1_800_000_000 - 1_800_000_000 % 3600
+    assert not schedule.is_far_ahead(hour + 2 * 3600, 3600, hour + 1000)
+    assert schedule.is_far_ahead(hour + 2 * 3600 + 1, 3600, hour + 1000)
+
+
+@given(PERIODS, EPOCHS, st.integers(min_value=0, max_value=20 * 365 * 86400))
+def test_only_a_slot_more_than_a_period_ahead_is_far_ahead(
+    period: int, now: int, ahead: int
+) -> None:
+    if schedule.is_far_ahead(now + ahead, period, now):
+        assert ahead > period
+
+
+@given(PERIODS, EPOCHS, st.integers(min_value=0, max_value=20 * 365 * 86400), st.data())
+def test_far_ahead_is_the_same_throughout_a_granule(
+    period: int, now: int, ahead: int, data: st.DataObject
+) -> None:
+    """Preview and up, run moments apart within one day, hour or minute, agree on it."""
+    start = schedule.grid_start(period, now)
+    granule = 86400 if period >= 86400 else 3600 if period >= 3600 else 60  # as grid_start's
+    later = data.draw(st.integers(min_value=start, max_value=start + granule - 1))
+    slot = start + ahead
+    assert schedule.is_far_ahead(slot, period, now) == schedule.is_far_ahead(slot, period, later)
 
 
 @given(EPOCHS, PERIODS, st.integers(min_value=0, max_value=10**9))
