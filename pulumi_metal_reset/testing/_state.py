@@ -13,9 +13,11 @@ directory only the current user can read (:func:`default_state_path`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -118,9 +120,31 @@ class StackState:
 
 def default_state_path(program_dir: Path, stack: str) -> Path:
     """Where a stack's state lives unless the test says otherwise: under the system temp dir,
-    keyed by the program directory, never inside the program's source tree."""
+    keyed by the program directory, never inside the program's source tree.
+
+    The temp dir is shared with every user of the machine and the path is predictable, so the
+    folders are this user's own (named by uid, made 0700 and checked): a state file planted by
+    another user would be trusted, and its pickled `__provider` run by the next destroy.
+    """
     key = hashlib.sha256(str(Path(program_dir).resolve()).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / STATE_DIR_NAME / key / f"{stack}.json"
+    base = Path(tempfile.gettempdir()) / f"{STATE_DIR_NAME}-{os.getuid()}"
+    for folder in (base, base / key):
+        _private_folder(folder)
+    return base / key / f"{stack}.json"
+
+
+def _private_folder(folder: Path) -> None:
+    """Make `folder` (mode 0700) or accept it only as a real folder of this user's, closed to
+    others; raise ValueError otherwise."""
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ValueError(
+            f"The test engine's state folder {folder} is not a folder of this user's closed to "
+            "others (another user may have made it first); remove it, or pass state_path= to "
+            "TestEngine."
+        )
 
 
 def load_state(path: Path, project: str, stack: str) -> StackState:
@@ -141,9 +165,15 @@ def load_state(path: Path, project: str, stack: str) -> StackState:
 def save_state(path: Path, state: StackState) -> None:
     """Write the state atomically (rename over the old file), readable by this user only."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     text = json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    # A new file of a random name (O_EXCL, 0600): a link planted at a fixed name is never
+    # followed.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
