@@ -17,6 +17,7 @@ from pulumi.runtime.proto import engine_pb2_grpc, resource_pb2_grpc
 from . import _run_program
 from ._deployment import Deployment
 from ._project import Project
+from ._results import TIMED_OUT
 from ._services import EngineServicer, MonitorServicer
 from .provider_server import GRPC_OPTIONS
 
@@ -75,7 +76,7 @@ def run_program(
         )
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or b"").decode("utf-8", "replace")
-        return f"the program did not finish within {timeout} s", out
+        return f"{TIMED_OUT} {timeout} s", out
     finally:
         server.stop(grace=None)
     output = proc.stdout.decode("utf-8", "replace")

@@ -139,6 +139,10 @@ class RunResult:
         return "\n\n".join(p for p in parts if p) + "\n"
 
 
+#: How a run stopped by the engine's timeout is reported (`_program.run_program`).
+TIMED_OUT = "the program did not finish within"
+
+
 def build_result(
     kind: Kind,
     d: Deployment,
@@ -155,7 +159,12 @@ def build_result(
     # bailed ("resource ... is invalid") and cancelled the program.
     invalid = set(policies.invalid) if policies is not None else set()
     refused = bool(invalid)
-    if program_error is not None and not errors and not refused:
+    if program_error is not None and program_error.startswith(TIMED_OUT):
+        # Its cause: a provider call still running when the run was stopped reports only that
+        # its channel closed.
+        diagnostics.insert(0, Diagnostic("error", program_error, ""))
+        errors.insert(0, program_error)
+    elif program_error is not None and not errors and not refused:
         diagnostics.append(Diagnostic("error", program_error, ""))
         errors.append(program_error)
     violations = list(policies.violations) if policies is not None else []

@@ -413,3 +413,23 @@ def test_a_urn_name_may_hold_the_delimiter() -> None:
 
     assert urn_name(urn) == "ops::primary"
     assert urn_type(urn) == "metal:index:Token"
+
+
+def test_a_provider_call_that_never_answers_is_reported_as_the_timeout(
+    counter: CounterProject,
+) -> None:
+    """The run is stopped at `timeout`; the call still in flight then reports only that its
+    channel closed, so the timeout, its cause, comes first."""
+    engine = TestEngine(
+        counter.dir,
+        config={"log": str(counter.log), "explode_in": "a", "explode": "hang", "with_b": "false"},
+        secret_config={"token": TOKEN},
+        state_path=counter.state_path,
+        timeout=3,
+    )
+    began = time.monotonic()
+    result = engine.up()
+    assert time.monotonic() - began < 60
+    assert not result.ok
+    assert result.error is not None
+    assert result.error.startswith("the program did not finish within 3 s")

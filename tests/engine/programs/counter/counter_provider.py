@@ -94,6 +94,8 @@ class CounterProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         if props.get("explode") == "create":
             raise RuntimeError("the counter service refused the request") from None
+        if props.get("explode") == "hang":
+            time.sleep(600)  # a call that never answers: the engine's timeout must end the run
         with _LOCK:
             serial = self._creates() + 1
             id_ = f"{props['rname']}-{serial}"
