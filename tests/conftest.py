@@ -24,11 +24,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pytest
+from hypothesis import settings
 
 from pulumi_metal_reset.testing.faketime import find_libfaketime
 
 # The emulator fixtures, enabled as users enable them; the `pass` store fixtures, defined once.
 pytest_plugins = ["pulumi_metal_reset.testing.fixtures", "tests.delivery.store"]
+
+# No test asserts a time, and Hypothesis's per-example deadline (200 ms) would: on 2 busy cores
+# an example that imports a module for the first time (idna, for a non-ASCII host) misses it.
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 REQUIRE_ALL = "METAL_RESET_REQUIRE_SYSTEM_TOOLS"
 
