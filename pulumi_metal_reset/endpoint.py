@@ -56,14 +56,12 @@ def _with_metal_path(path: str) -> str:
 def _check_host_labels(host: str) -> None:
     """Refuse a host that requests would refuse when it builds the request, so that `check` says
     so before any call: urllib3 sends each non-ASCII label in its IDNA form (strict, STD3 rules)
-    and refuses one that has none, and a space or control character; requests refuses a leading
-    `*` or `.`."""
+    and refuses one that has none, and a space (`normalise_api_url` has refused control
+    characters already); requests refuses a leading `*` or `.`."""
     if host.startswith(("*", ".")):
         raise ValueError("has a host name that starts with '*' or '.'; give the API's host name")
-    if any(ch <= " " or ch == "\x7f" for ch in host):  # urllib3 2.8 refuses these
-        raise ValueError(
-            "has a space or a control character in its host name; type the host name again"
-        )
+    if " " in host:  # urllib3 2.8 refuses it
+        raise ValueError("has a space in its host name; type the host name again")
     if host.isascii():
         return
     import idna  # requests' and email-validator's dependency; loaded only for such a host

@@ -128,8 +128,6 @@ class _HTTPSConnection(HTTPSConnection):
     def connect(self) -> None:
         try:
             super().connect()
-        except ssl.SSLError:
-            raise
         except ConnectionError as err:  # reset, aborted or broken before the handshake ended
             raise NewConnectionError(self, "the connection broke during the TLS handshake") from err
         except TimeoutError as err:  # urllib3 would call this a read timeout after sending

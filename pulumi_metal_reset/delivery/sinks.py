@@ -129,7 +129,7 @@ def _is_mount_point(path: str) -> bool:
     where = os.path.join(os.path.realpath(os.path.dirname(path) or "/"), os.path.basename(path))
     try:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as table:
-            points = {line.split()[4] for line in table if len(line.split()) > 4}
+            points = {fields[4] for fields in map(str.split, table) if len(fields) > 4}
     except OSError:
         return False  # no such table (not Linux): os.path.ismount has answered
     return any(_OCTAL.sub(lambda m: chr(int(m[1], 8)), p) == where for p in points)

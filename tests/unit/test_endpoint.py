@@ -44,7 +44,7 @@ def test_spellings_normalise(given_url: str, expected: str) -> None:
         ("https://api.equinix.com\u200b", "not a valid internationalised domain name"),
         ("https://\u2603.example", "not a valid internationalised domain name"),
         ("https://.equinix.com", "has a host name that starts with"),
-        ("https://sek rit.example", "a space or a control character in its host name"),
+        ("https://sek rit.example", "has a space in its host name"),
         ("https://a\tb.example", "has a control character"),
         ("https://api.equinix.com/met\nal", "has a control character"),
     ],
