@@ -12,6 +12,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -39,18 +40,25 @@ def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def tls_server(ca: trustme.CA) -> Iterator[ScriptedServer]:
-    """A fresh port per test (the autouse `fresh_transports` fixture adds a fresh session cache
-    and clears the outer environment's CA variables), so no pooled connection verified under
-    another test's CA can make this one pass."""
+@contextmanager
+def _tls_server(ca: trustme.CA, host: str) -> Iterator[ScriptedServer]:
+    """A scripted HTTPS server whose certificate, signed by `ca`, names `host`."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.issue_cert(host).configure_cert(context)
     server = ScriptedServer(Reply.json(201, {"new_password": PASSWORD}), context=context)
     try:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA) -> Iterator[ScriptedServer]:
+    """A fresh port per test (the autouse `fresh_transports` fixture adds a fresh session cache
+    and clears the outer environment's CA variables), so no pooled connection verified under
+    another test's CA can make this one pass."""
+    with _tls_server(ca, "127.0.0.1") as server:
+        yield server
 
 
 def test_ssl_cert_file_is_trusted(
@@ -239,13 +247,8 @@ def test_a_handshake_that_breaks_or_stalls_sent_nothing_and_is_retried(
 @pytest.fixture
 def remote_tls_server(ca: trustme.CA) -> Iterator[ScriptedServer]:
     """A TLS server whose certificate names a remote host, reached only through a proxy."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("metal.example.test").configure_cert(context)
-    server = ScriptedServer(Reply.json(201, {"new_password": PASSWORD}), context=context)
-    try:
+    with _tls_server(ca, "metal.example.test") as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.mark.parametrize(
