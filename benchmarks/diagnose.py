@@ -50,6 +50,7 @@ def run(
         out["sampled_under_load"][variant.key] = diagnose_pyspy.server_under_load(
             variant, emu, plan
         )
+    out["memory_floor"] = diagnose_startup.memory_floor(variants, emu, plan)
     out["sampled_scaling_up"] = diagnose_pyspy.scaling_up(emu, plan.profile_creates)
     out["http_stacks_ms"] = diagnose_calls.http_stacks(emu, STACK_CALLS[plan.name])
     python = next(v.python for v in variants if v.key == "ours")
@@ -123,6 +124,7 @@ def report(d: dict[str, Any]) -> None:
         rows,
     )
     print("   peak RSS of a fresh interpreter importing, MiB: " + _top(d["import_rss_mib"], 10))
+    _report_floor(d["memory_floor"])
     _report_replay(d["replayed_pair_ms"])
     scaling = d["sampled_scaling_up"]
     if "skipped" in scaling:
@@ -135,6 +137,21 @@ def report(d: dict[str, Any]) -> None:
             f"(+ {proc['imports_cpu_ms_total']:.0f} ms importing); inclusive: "
             f"{_top(proc['on_stack_ms'], 8, 2)}"
         )
+
+
+def _report_floor(floor: dict[str, float | None]) -> None:
+    if floor.get("libraries_ratio") is None:
+        print("   memory floor of the kept libraries: not measured (no /proc here)")
+        return
+    print(
+        f"   memory floor through the server, peak MiB: bare {floor['bare_peak_mib']:.2f}, bare "
+        f"importing pydantic-core, email-validator and requests {floor['libraries_peak_mib']:.2f}"
+        f" ({floor['libraries_ratio']:.3f}x), this package {floor['ours_peak_mib']:.2f} "
+        f"({floor['ours_ratio']:.3f}x)\n"
+        f"     the {floor['goal_ratio']}x goal leaves {floor['left_for_provider_mib']:.2f} MiB "
+        f"beyond the libraries for a provider's own code and work; ours takes "
+        f"{floor['ours_over_floor_mib']:.2f}"
+    )
 
 
 def _report_replay(replayed: dict[str, Any]) -> None:

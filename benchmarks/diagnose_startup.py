@@ -11,7 +11,9 @@ and lands inside whichever module happens to be importing, whose self time it in
 
 (c) Resident memory: the server's VmRSS after start, after the first Check and after the first
 Create, and VmHWM after the concurrent calls (unmodified server); then what importing each
-heavy piece alone costs, as the peak RSS (VmHWM) of a fresh interpreter.
+heavy piece alone costs, as the peak RSS (VmHWM) of a fresh interpreter; then the memory floor
+of the kept libraries through the server (`memory_floor`): what the 1.2x goal leaves for the
+provider's own code once pydantic-core, email-validator and requests are loaded.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import os
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench_common import RPC_TIMEOUT, EmulatorProcess, Plan, child_env, peak_rss_kib
+from bench_report import GOALS
 from bench_servers import (
     Variant,
     check_and_create,
@@ -33,7 +37,9 @@ from bench_servers import (
     start_server,
     struct,
 )
+from floor_provider import LibraryFloorProvider
 from instrumented import instrumented
+from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
 _IMPORT = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -164,6 +170,35 @@ def rss_phases(variant: Variant, emu: EmulatorProcess, plan: Plan) -> dict[str, 
         "after_first_create_mib": mib(after_create),
         "after_load_mib": mib(after_load),
         "peak_mib": mib(peak),
+    }
+
+
+def memory_floor(
+    variants: Sequence[Variant], emu: EmulatorProcess, plan: Plan
+) -> dict[str, float | None]:
+    """Peak RSS through the server of bare, of bare importing the kept libraries, and of ours.
+
+    One process each, run the way the table runs them (the table's rounds agree within 0.1 MiB).
+    `left_for_provider_mib` is what the goal allows beyond the libraries' floor: the budget for
+    the provider's own modules and work; `ours_over_floor_mib` is what ours spends of it.
+    """
+    by_key = {v.key: v for v in variants}
+    bare = by_key["bare"]
+    floor = Variant("libraries", serialize_provider(LibraryFloorProvider()), bare.python, bare.env)
+    peaks = {v.key: rss_phases(v, emu, plan)["peak_mib"] for v in (bare, floor, by_key["ours"])}
+    bound = next(b for name, (_, figure), _, b in GOALS if figure == "peak_rss_mib")
+    base, libraries, ours = peaks["bare"], peaks["libraries"], peaks["ours"]
+    if base is None or libraries is None or ours is None:  # no /proc here
+        return {"goal_ratio": bound, **{f"{k}_peak_mib": v for k, v in peaks.items()}}
+    return {
+        "goal_ratio": bound,
+        "bare_peak_mib": base,
+        "libraries_peak_mib": libraries,
+        "ours_peak_mib": ours,
+        "libraries_ratio": libraries / base,
+        "ours_ratio": ours / base,
+        "left_for_provider_mib": bound * base - libraries,
+        "ours_over_floor_mib": ours - libraries,
     }
 
 

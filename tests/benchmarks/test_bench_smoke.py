@@ -164,6 +164,11 @@ def test_diagnosis_fills_every_part(results: dict[str, Any]) -> None:
     assert all(_number(v) for v in diagnosis["rss_phases_mib"]["ours"].values())
     assert all(_number(v) for v in diagnosis["http_stacks_ms"].values())
     assert all(_number(v) for v in diagnosis["import_rss_mib"].values())
+    floor = diagnosis["memory_floor"]
+    assert floor["bare_peak_mib"] < floor["libraries_peak_mib"] <= floor["ours_peak_mib"]
+    assert floor["ours_over_floor_mib"] == pytest.approx(
+        floor["ours_peak_mib"] - floor["libraries_peak_mib"]
+    )
     replayed = diagnosis["replayed_pair_ms"]["ours"]
     assert replayed["runs"] == 1
     assert set(replayed["best_ms"]) == {"check", "serialize_inputs", "create", "serialize_outputs"}
