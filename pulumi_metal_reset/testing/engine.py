@@ -342,7 +342,10 @@ class TestEngine:
                 refreshed = not options.refresh or refresh_targets_found(d)
                 if options.refresh and refreshed:
                     d.rebase(refresh_state(d, as_steps=False))
-                if refreshed and d.check_replace_targets():
+                    d.bailed = d.errored  # `refresh`: a failed Read bails before the program
+                if not refreshed or (not d.bailed and not d.check_replace_targets()):
+                    program_error = "one or more targets could not be found in the stack"
+                elif not d.bailed:
                     program_error, output = run_program(
                         d,
                         self.project,
@@ -351,8 +354,6 @@ class TestEngine:
                         self._program_env(),
                         self.timeout,
                     )
-                else:
-                    program_error = "one or more targets could not be found in the stack"
                 program_ok = program_error is None and not d.bailed
                 resources = generate_deletes(d, program_ok)
                 if program_ok and d.check_targets():

@@ -315,6 +315,26 @@ def test_up_with_refresh_diffs_against_the_refreshed_state(stack: Backend) -> No
     assert stack.mutations()[-1] == ("update", "a")
 
 
+def test_a_failed_read_during_up_refresh_stops_the_run_before_the_program(stack: Backend) -> None:
+    """``deploymentExecutor.refresh``: when a refresh step errors, the executor bails before it
+    iterates the source, so the program never runs: no Check, no create, no update, no delete;
+    the state keeps what it had."""
+    stack.run("up", {"with_c": "true", **NO_B})
+    before = len(stack.calls())
+
+    result = stack.run("up", {"read_fails": "a", "label": "two", **NO_B}, refresh=True)
+
+    assert not result.ok
+    assert result.shows("the counter service could not read the counter")
+    assert not result.shows("counter program ran")
+    # the refresh's own calls (a Read, and a Diff for the resource read back) and nothing else
+    assert {c["call"] for c in stack.calls()[before:]} == {"read", "diff"}
+    assert sorted(stack.mutations()) == [("create", "a"), ("create", "c")]  # concurrent creates
+    kept = stack.export()
+    assert kept["a"]["inputs"]["label"] == "one"
+    assert "c" in kept
+
+
 def test_import_fails_in_the_dynamic_provider_server(stack: Backend) -> None:
     """``ImportStep.Apply``: Read with only the ID; the dynamic-provider server looks for the
     serialized provider in the empty state and fails before any provider code runs."""

@@ -41,7 +41,8 @@ class CounterProvider(ResourceProvider):
     Config ``diff_unknown=true`` makes ``diff`` answer DIFF_UNKNOWN (the SDK default);
     ``provider_dbr=true`` makes it ask for delete-before-replace; ``drift=<label>`` makes ``read``
     report that label (``drift=gone`` reports the resource missing); ``stamp=true`` makes
-    ``check`` add the current time, as a Check that reads the clock does.
+    ``check`` add the current time, as a Check that reads the clock does; ``read_fails=<name>``
+    makes ``read`` of that resource raise.
     """
 
     log_path: Path | None = None
@@ -49,6 +50,7 @@ class CounterProvider(ResourceProvider):
     provider_dbr = False
     drift: str | None = None
     stamp = False
+    read_fails: str | None = None
 
     def configure(self, req: ConfigureRequest) -> None:
         self.log_path = Path(req.config.require("log"))
@@ -56,6 +58,7 @@ class CounterProvider(ResourceProvider):
         self.provider_dbr = req.config.get("provider_dbr") == "true"
         self.drift = req.config.get("drift")
         self.stamp = req.config.get("stamp") == "true"
+        self.read_fails = req.config.get("read_fails")
 
     def _log(self, call: str, **fields: Any) -> None:
         assert self.log_path is not None
@@ -110,6 +113,8 @@ class CounterProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         self._log("read", name=props.get("rname"), id=id_, props=props)
+        if self.read_fails is not None and props.get("rname") == self.read_fails:
+            raise RuntimeError("the counter service could not read the counter") from None
         if self.drift == "gone":
             return ReadResult(None, {})
         if self.drift is not None and props.get("rname") == "a":
