@@ -173,13 +173,42 @@ def diff_maps(
 
 
 def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """Top-level keys that differ once secrets are unwrapped, ``__`` keys hidden.
-
-    What the engine computes when a provider answers DIFF_UNKNOWN (``diffResource`` unwraps
-    secrets before comparing) and what the CLI lists in ``[diff: ...]``.
-    """
-    diff = diff_maps(strip_secrets(dict(old)), strip_secrets(dict(new)), ignore_internal=True)
+    """Top-level keys that differ once secrets are unwrapped: what the engine computes when a
+    provider answers DIFF_UNKNOWN (``diffResource`` unwraps secrets, then ``PropertyMap.Diff``
+    with no key ignored, so a changed ``__provider`` blob is a change too)."""
+    diff = diff_maps(strip_secrets(dict(old)), strip_secrets(dict(new)))
     return [] if diff is None else diff.changed_keys()
+
+
+def detailed_diff_paths(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[list[str | int]]:
+    """The paths of ``NewDetailedDiffFromObjectDiff`` (``plugin/provider.go``) over the diff that
+    :func:`changed_keys` takes: every added, deleted or updated leaf, objects and arrays walked
+    into. On DIFF_UNKNOWN ``applyReplaceOnChanges`` matches ``replace_on_changes`` against these,
+    so ``tags.a`` replaces on a change below ``tags``."""
+    diff = diff_maps(strip_secrets(dict(old)), strip_secrets(dict(new)))
+    paths: list[list[str | int]] = []
+    if diff is not None:
+        _object_paths([], diff, paths)
+    return paths
+
+
+def _object_paths(prefix: list[str | int], diff: ObjectDiff, out: list[list[str | int]]) -> None:
+    """``objectDiffToDetailedDiff``."""
+    for key, inner in diff.updates.items():
+        _value_paths([*prefix, key], inner, out)
+    out.extend([*prefix, key] for key in [*diff.adds, *diff.deletes])
+
+
+def _value_paths(prefix: list[str | int], diff: ValueDiff, out: list[list[str | int]]) -> None:
+    """``valueDiffToDetailedDiff`` and ``arrayDiffToDetailedDiff``."""
+    if diff.object is not None:
+        _object_paths(prefix, diff.object, out)
+    elif diff.array is not None:
+        for index, inner in diff.array.updates.items():
+            _value_paths([*prefix, index], inner, out)
+        out.extend([*prefix, index] for index in [*diff.array.adds, *diff.array.deletes])
+    else:
+        out.append(prefix)
 
 
 def short_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -43,6 +43,8 @@ class DiffAnswer:
     replaces: list[str]
     delete_before_replace: bool
     changed_keys: list[str]
+    #: Set by the engine's own diff on DIFF_UNKNOWN (``diffResource``): its detailed-diff paths.
+    detailed_paths: list[list[str | int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

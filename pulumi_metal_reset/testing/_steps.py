@@ -20,7 +20,7 @@ from ._deletes import delete_one
 from ._deployment import Deployment, Registered, StepFailed
 from ._paths import parse_path, path_contains, process_ignore_changes
 from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
-from ._propdiff import changed_keys, maps_equal, short_diff
+from ._propdiff import changed_keys, detailed_diff_paths, maps_equal, short_diff
 from ._provider import (
     DIFF_NONE,
     DIFF_SOME,
@@ -194,12 +194,19 @@ def _generate_and_apply(
         _validate(d, urn, ["same"], kept)
         return _finish(d, urn, kept, step)
 
-    changes, replace_keys, provider_dbr, keys = _diff(d, goal, urn, old, inputs, targeted_replace)
+    answer = _diff(d, goal, urn, old, inputs, targeted_replace)
+    changes, replace_keys, keys = answer.changes, list(answer.replaces), list(answer.changed_keys)
+    # `applyReplaceOnChanges`: changed keys under a path become replace keys, and a detailed-diff
+    # entry under one (the engine's own diff on DIFF_UNKNOWN) turns the diff into a replace.
+    detailed_replace = False
     if changes == DIFF_SOME and goal.replace_on_changes:
         parsed = [p for p in (parse_path(t) for t in goal.replace_on_changes) if p is not None]
         for key in keys:
             if any(path_contains(path, [key]) for path in parsed) and key not in replace_keys:
                 replace_keys.append(key)
+        detailed_replace = any(
+            path_contains(path, entry) for path in parsed for entry in answer.detailed_paths
+        )
     step.reported_keys = keys
     step.diffs, step.diff_marks = _display_diff(old, new, inputs, keys)
     if changes != DIFF_SOME and not old.pending_replacement:
@@ -207,7 +214,7 @@ def _generate_and_apply(
         _validate(d, urn, ["same"], new)
         new.id, new.outputs = old.id, dict(old.outputs)
         return _finish(d, urn, new, step)
-    if not replace_keys and not old.pending_replacement:
+    if not replace_keys and not detailed_replace and not old.pending_replacement:
         step.op = "update"
         _validate(d, urn, ["update"], new)
         return _apply_update(d, goal, urn, old, new, step)
@@ -228,6 +235,7 @@ def _generate_and_apply(
         # "we need to recompute the default values": the program's inputs, no olds.
         new.inputs = _check(d, goal, urn, {}, dict(goal.properties), seed)
         step.diffs, step.diff_marks = _display_diff(old, new, new.inputs, keys)
+    provider_dbr = answer.delete_before_replace
     dbr = provider_dbr if goal.delete_before_replace is None else goal.delete_before_replace
     if dbr:
         ops = ([] if old.pending_replacement else ["delete-replaced"]) + [
@@ -247,20 +255,20 @@ def _diff(
     old: ResourceState,
     inputs: PropertyMap,
     targeted_replace: bool,
-) -> tuple[int, list[str], bool, list[str]]:
-    """``sg.diff`` + ``diffResource``: changes, replace keys, provider's DBR, changed keys."""
+) -> DiffAnswer:
+    """``sg.diff`` + ``diffResource``: changes, replace keys, provider's DBR, changed keys and,
+    from the engine's own diff, detailed-diff paths."""
     if targeted_replace:
-        return DIFF_SOME, ["id"], False, []
+        return DiffAnswer(DIFF_SOME, ["id"], False, [])
     if not goal.custom:
-        return (DIFF_NONE if maps_equal(old.inputs, inputs) else DIFF_SOME), [], False, []
+        return DiffAnswer(DIFF_NONE if maps_equal(old.inputs, inputs) else DIFF_SOME, [], False, [])
     try:
         answer = diff_resource(d.provider, old, inputs, goal.ignore_changes)
     except ProviderError as exc:
         raise _fail(d, urn, str(exc)) from None
-    changes, keys = answer.changes, list(answer.changed_keys)
-    if changes not in (DIFF_NONE, DIFF_SOME):
-        raise _fail(d, urn, f"unrecognized diff state for {urn}: {changes}")
-    return changes, list(answer.replaces), answer.delete_before_replace, keys
+    if answer.changes not in (DIFF_NONE, DIFF_SOME):
+        raise _fail(d, urn, f"unrecognized diff state for {urn}: {answer.changes}")
+    return answer
 
 
 def diff_resource(
@@ -278,7 +286,8 @@ def diff_resource(
     keys = changed_keys(old.inputs, ignored)
     if not keys:
         return replace(answer, changes=DIFF_NONE)
-    return replace(answer, changes=DIFF_SOME, changed_keys=keys)
+    paths = detailed_diff_paths(old.inputs, ignored)
+    return replace(answer, changes=DIFF_SOME, changed_keys=keys, detailed_paths=paths)
 
 
 def _display_diff(

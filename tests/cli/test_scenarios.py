@@ -116,6 +116,23 @@ def test_replace_on_changes_acts_only_on_keys_the_diff_reports(stack: Backend) -
     assert stack.mutations() == [("create", "a"), ("update", "a"), ("create", "a"), ("delete", "a")]
 
 
+def test_replace_on_changes_reaches_below_the_top_level_on_diff_unknown(stack: Backend) -> None:
+    """``applyReplaceOnChanges``: on DIFF_UNKNOWN the engine's own diff also gives detailed-diff
+    paths (``NewDetailedDiffFromObjectDiff``), and one under a ``replace_on_changes`` path makes
+    the diff a replace: ``tags.a`` replaces on a change of ``tags.a``, not of ``tags.b``."""
+    config = {"replace_on": "tags.a", "diff_unknown": "true", **NO_B}
+    stack.run("up", {**config, "tags": json.dumps({"a": "1", "b": "1"})})
+
+    beside = stack.run("up", {**config, "tags": json.dumps({"a": "1", "b": "2"})})
+    under = stack.run("up", {**config, "tags": json.dumps({"a": "2", "b": "2"})})
+
+    assert beside.ok, beside.text
+    assert beside.ops["a"] == "update"
+    assert under.ok, under.text
+    assert under.ops["a"] == "replace"
+    assert stack.mutations() == [("create", "a"), ("update", "a"), ("create", "a"), ("delete", "a")]
+
+
 def test_protect_refuses_a_replace(stack: Backend) -> None:
     """``continueStepsFromDiff``: replacing a resource protected in old and new state is an
     error; a preview reports it and still shows the replace, an up stops before any create."""

@@ -407,6 +407,52 @@ def test_diff_unknown_with_no_change_keeps_the_providers_keys() -> None:
     assert (changed.changes, changed.changed_keys) == (DIFF_SOME, ["label"])
 
 
+def test_diff_unknown_gives_the_detailed_diff_paths_of_every_changed_leaf() -> None:
+    """``NewDetailedDiffFromObjectDiff``: objects and arrays walked into, adds and deletes at
+    the path where they happen, secrets compared by value. ``PropertyMap.Diff`` ignores no
+    key, so a changed ``__provider`` blob (a provider pickled by value whose code changed) is a
+    change, as under the CLI."""
+
+    class UnknownDiff:
+        def diff(self, old: ResourceState, news: PropertyMap, ignore: list[str]) -> DiffAnswer:
+            return DiffAnswer(DIFF_UNKNOWN, [], False, [])
+
+    provider = cast("ProviderClient", UnknownDiff())
+    olds: PropertyMap = {
+        "tags": {"a": "1", "b": "1", "gone": "x"},
+        "ports": [80, 443],
+        "token": secret("same"),
+        "__provider": "blob-1",
+        "label": "one",
+    }
+    news: PropertyMap = {
+        "tags": {"a": "2", "b": "1", "new": "y"},
+        "ports": [80, 8443, 22],
+        "token": secret("same"),
+        "__provider": "blob-2",
+        "label": None,
+    }
+    old = ResourceState(urn="urn:a", type="t", custom=True, inputs=olds)
+
+    answer = diff_resource(provider, old, news, [])
+
+    assert answer.changed_keys == ["__provider", "label", "ports", "tags"]
+    assert sorted(map(str, answer.detailed_paths)) == sorted(
+        map(
+            str,
+            [
+                ["tags", "a"],
+                ["tags", "new"],
+                ["tags", "gone"],
+                ["ports", 1],
+                ["ports", 2],
+                ["label"],
+                ["__provider"],
+            ],
+        )
+    )
+
+
 def test_a_urn_name_may_hold_the_delimiter() -> None:
     """urn.go's Name is everything after the third `::`; Type the last `$`-joined type."""
     urn = make_urn("dev", "proj", "my:mod:Parent$metal:index:Token", "ops::primary")

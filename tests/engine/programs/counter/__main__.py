@@ -25,6 +25,7 @@ a = Counter(
         "count": config.get_int("count") or 1,
         "token": config.require_secret("token"),
         "explode": config.get("explode") if explode == "a" else None,
+        "tags": config.get_object("tags"),
     },
     pulumi.ResourceOptions(
         delete_before_replace=config.get_bool("dbr"),
