@@ -88,6 +88,11 @@ def refresh_state(d: Deployment, *, as_steps: bool) -> list[ResourceState]:
         res.property_dependencies = {
             k: [u for u in v if u in present] for k, v in res.property_dependencies.items()
         }
+        # undangleParentResources: a child of a resource that is gone gets
+        # `availableParents[r.Parent]`, a map of the resources kept only, so no parent at all
+        # (its comment's "the parent's parent" is not what the code does).
+        if res.parent not in present:
+            res.parent = ""
     return rebuilt
 
 

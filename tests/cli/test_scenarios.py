@@ -352,6 +352,22 @@ def test_a_failed_read_during_up_refresh_stops_the_run_before_the_program(stack:
     assert "c" in kept
 
 
+def test_refresh_leaves_a_child_of_a_resource_gone_without_a_parent(stack: Backend) -> None:
+    """``rebuildBaseState``'s ``undangleParentResources``: when a refresh finds a parent gone,
+    its children's parent becomes ``availableParents[parent]``, a map of the resources kept,
+    so empty: the state keeps no child of a missing parent (the CLI refuses such a snapshot)."""
+    stack.run("up", {"with_d": "true", **NO_B})
+    before = stack.export()
+
+    result = stack.run("refresh", {"with_d": "true", "read_gone": "a", **NO_B})
+
+    assert result.ok, result.text
+    after = stack.export()
+    assert before["d"]["parent"] == before["a"]["urn"]
+    assert "a" not in after
+    assert after["d"].get("parent", "") == ""  # the export leaves an empty parent out
+
+
 def test_import_fails_in_the_dynamic_provider_server(stack: Backend) -> None:
     """``ImportStep.Apply``: Read with only the ID; the dynamic-provider server looks for the
     serialized provider in the empty state and fails before any provider code runs."""

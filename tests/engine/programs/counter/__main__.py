@@ -59,6 +59,9 @@ if config.get_bool("with_b") is not False:
 if config.get_bool("with_c"):
     Counter("c", {"label": config.get("c_label") or "c"})
 
+if config.get_bool("with_d"):  # a custom resource's child
+    Counter("d", {"label": "d"}, pulumi.ResourceOptions(parent=a))
+
 if config.get_bool("duplicate_a"):
     Counter("a", {"label": "again"})
 

@@ -42,7 +42,7 @@ class CounterProvider(ResourceProvider):
     ``provider_dbr=true`` makes it ask for delete-before-replace; ``drift=<label>`` makes ``read``
     report that label (``drift=gone`` reports the resource missing); ``stamp=true`` makes
     ``check`` add the current time, as a Check that reads the clock does; ``read_fails=<name>``
-    makes ``read`` of that resource raise.
+    makes ``read`` of that resource raise, and ``read_gone=<name>`` report it missing.
     """
 
     log_path: Path | None = None
@@ -51,6 +51,7 @@ class CounterProvider(ResourceProvider):
     drift: str | None = None
     stamp = False
     read_fails: str | None = None
+    read_gone: str | None = None
 
     def configure(self, req: ConfigureRequest) -> None:
         self.log_path = Path(req.config.require("log"))
@@ -59,6 +60,7 @@ class CounterProvider(ResourceProvider):
         self.drift = req.config.get("drift")
         self.stamp = req.config.get("stamp") == "true"
         self.read_fails = req.config.get("read_fails")
+        self.read_gone = req.config.get("read_gone")
 
     def _log(self, call: str, **fields: Any) -> None:
         assert self.log_path is not None
@@ -115,7 +117,7 @@ class CounterProvider(ResourceProvider):
         self._log("read", name=props.get("rname"), id=id_, props=props)
         if self.read_fails is not None and props.get("rname") == self.read_fails:
             raise RuntimeError("the counter service could not read the counter") from None
-        if self.drift == "gone":
+        if self.drift == "gone" or props.get("rname") == self.read_gone:
             return ReadResult(None, {})
         if self.drift is not None and props.get("rname") == "a":
             return ReadResult(id_, {**props, "label": self.drift})
