@@ -211,11 +211,13 @@ def _value_paths(prefix: list[str | int], diff: ValueDiff, out: list[list[str | 
         out.append(prefix)
 
 
-def short_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def short_diff(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, hide_internal: bool = True
+) -> list[str]:
     """The CLI's ``[diff: ...]`` entries in ``writeShortDiff``'s order: adds (``+key``), then
     deletes (``-key``), then updates (``~key``), each group sorted. Old inputs against new
-    inputs as they are (``getDiffInfo``), ``__`` keys hidden."""
-    diff = diff_maps(old, new, ignore_internal=True)
+    inputs as they are (``getDiffInfo``), ``__`` keys hidden unless ``hide_internal`` is off."""
+    diff = diff_maps(old, new, ignore_internal=hide_internal)
     if diff is None:
         return []
     return (

@@ -208,9 +208,12 @@ def _generate_and_apply(
             path_contains(path, entry) for path in parsed for entry in answer.detailed_paths
         )
     step.reported_keys = keys
-    step.diffs, step.diff_marks = _display_diff(old, new, inputs, keys)
+    detailed = bool(answer.detailed_paths)
+    step.diffs, step.diff_marks = _display_diff(old, new, inputs, keys, detailed=detailed)
     if changes != DIFF_SOME and not old.pending_replacement:
         step.op = "same"
+        # `getDiffInfo`: a same step never prints a property diff, only a protect change.
+        step.diffs, step.diff_marks = [], ["~protect"] if old.protect != new.protect else []
         _validate(d, urn, ["same"], new)
         new.id, new.outputs = old.id, dict(old.outputs)
         return _finish(d, urn, new, step)
@@ -234,7 +237,7 @@ def _generate_and_apply(
     if custom and not targeted_replace:
         # "we need to recompute the default values": the program's inputs, no olds.
         new.inputs = _check(d, goal, urn, {}, dict(goal.properties), seed)
-        step.diffs, step.diff_marks = _display_diff(old, new, new.inputs, keys)
+        step.diffs, step.diff_marks = _display_diff(old, new, new.inputs, keys, detailed=detailed)
     provider_dbr = answer.delete_before_replace
     dbr = provider_dbr if goal.delete_before_replace is None else goal.delete_before_replace
     if dbr:
@@ -291,11 +294,17 @@ def diff_resource(
 
 
 def _display_diff(
-    old: ResourceState, new: ResourceState, inputs: PropertyMap, include: list[str]
+    old: ResourceState,
+    new: ResourceState,
+    inputs: PropertyMap,
+    include: list[str],
+    *,
+    detailed: bool = False,
 ) -> tuple[list[str], list[str]]:
     """``getDiffInfo``: old inputs against new inputs, ``~protect`` when protect changed, kept
-    to the keys the diff reported when it reported any."""
-    marks = short_diff(old.inputs, inputs)
+    to the keys the diff reported when it reported any. With a detailed diff (the engine's own,
+    on DIFF_UNKNOWN) it is ``TranslateDetailedDiff``'s, which hides no ``__`` key."""
+    marks = short_diff(old.inputs, inputs, hide_internal=not detailed)
     if old.protect != new.protect:
         marks.append("~protect")
     if include:

@@ -26,7 +26,7 @@ from pulumi_metal_reset.testing._provider import (
     ProviderClient,
 )
 from pulumi_metal_reset.testing._state import ResourceState, save_state
-from pulumi_metal_reset.testing._steps import diff_resource
+from pulumi_metal_reset.testing._steps import _display_diff, diff_resource
 from pulumi_metal_reset.testing._urns import make_urn, urn_name, urn_type
 from pulumi_metal_reset.testing._wire import PropertyMap
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
@@ -386,6 +386,36 @@ def test_provider_env_moves_only_the_providers_clock(counter: CounterProject) ->
     assert result.ok, result.error
     created = next(c for c in counter.calls() if c["call"] == "create")
     assert created["now"] - time.time() == pytest.approx(31 * 86400, abs=600)
+
+
+def test_a_same_step_shows_a_protect_change_and_never_a_property_diff(
+    counter: CounterProject,
+) -> None:
+    """``getDiffInfo``: "An OpSame might have a diff due to metadata changes (e.g. protect) but
+    we should never print a property diff": the provider calls a ``tags`` change no change, so
+    the step is a same, and only the protect toggle shows."""
+    counter.engine(with_b="false", tags='{"a": "1"}').up()
+
+    preview = counter.engine(with_b="false", tags='{"a": "2"}', protect="true").preview()
+
+    assert preview.ok, preview.error
+    assert preview.ops()["a"] == "same"
+    assert preview.step("a").diffs == []
+    assert f"{COUNTER}  a  same  [diff: ~protect]" in preview.render()
+
+
+def test_diff_unknown_shows_a_changed_provider_blob_as_the_detailed_diff_does() -> None:
+    """``getDiffInfo`` takes a step's detailed diff when it has one (``TranslateDetailedDiff``,
+    which hides no ``__`` key); only the engine's own diff on DIFF_UNKNOWN has one, so a changed
+    ``__provider`` blob shows there, while a definite answer's diff hides it."""
+    old = ResourceState(urn="urn:a", type="t", custom=True, inputs={"__provider": "1", "x": 1})
+    new = replace(old, inputs={"__provider": "2", "x": 2})
+
+    shown = _display_diff(old, new, new.inputs, ["__provider", "x"], detailed=True)
+    hidden = _display_diff(old, new, new.inputs, ["x"])
+
+    assert shown == (["__provider", "x"], ["~__provider", "~x"])
+    assert hidden == (["x"], ["~x"])
 
 
 def test_diff_unknown_with_no_change_keeps_the_providers_keys() -> None:
