@@ -86,3 +86,5 @@ class Goal:
     replace_on_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     import_id: str = ""
+    #: The program gave aliases (not modelled: the step is refused rather than guessed).
+    aliased: bool = False

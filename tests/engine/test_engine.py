@@ -483,6 +483,18 @@ def test_diff_unknown_gives_the_detailed_diff_paths_of_every_changed_leaf() -> N
     )
 
 
+def test_a_resource_with_aliases_is_refused_not_recreated(counter: CounterProject) -> None:
+    """Aliases are not modelled; rather than show a rename as a create and a delete (the CLI
+    shows a same), the step fails in one sentence and nothing is created or deleted."""
+    counter.engine(with_b="false").up()
+
+    result = counter.engine(with_b="false", aliases="old-a").up()
+
+    assert not result.ok
+    assert "does not model the `aliases` resource option" in (result.error or "")
+    assert counter.mutations() == [("create", "a")]
+
+
 def test_a_urn_name_may_hold_the_delimiter() -> None:
     """urn.go's Name is everything after the third `::`; Type the last `$`-joined type."""
     urn = make_urn("dev", "proj", "my:mod:Parent$metal:index:Token", "ops::primary")

@@ -34,6 +34,7 @@ a = Counter(
         replace_on_changes=names("replace_on"),
         ignore_changes=names("ignore"),
         additional_secret_outputs=names("secret_outputs"),
+        aliases=[pulumi.Alias(name=n) for n in names("aliases") or []],
     ),
 )
 pulumi.export("a_serial", a.serial)
