@@ -132,7 +132,7 @@ def one_token_per_api_user(args: StackValidationArgs, report: ReportViolation) -
             report(
                 f"This token uses the same API user as {others} (the same credential_id); "
                 "every rotation resets that user's password, so each resource overwrites the "
-                "password the other recorded. Give each resource its own API token, or keep "
+                "password the others recorded. Give each resource its own API token, or keep "
                 "one resource.",
                 urn,
             )

@@ -65,19 +65,20 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
         type=_duration,
         default=rules.parse_age(rules.DEFAULT_MAX_AGE),
         metavar="DURATION",
-        help="longest allowed rotation period and unrotated age (default 90d)",
+        help="longest allowed rotation period, and age of a never-rotated token (default 90d)",
     )
     parser.add_argument(
         "--grace",
         type=_grace,
         default=0,
         metavar="DURATION",
-        help="how late a scheduled rotation may be before it counts as overdue (default 0)",
+        help="how late a rotation may be before it counts as overdue or never rotated (default 0)",
     )
     parser.add_argument(
         "--require-write-only",
         action="store_true",
-        help="report tokens that keep the password in state (store_password true or unset)",
+        help="report tokens that keep the password in state (store_password true or unset, "
+        "or a password waiting there for its delivery)",
     )
     parser.add_argument(
         "--now",

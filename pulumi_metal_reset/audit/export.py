@@ -12,6 +12,7 @@ ever printing it. Every failure is an `ExportError` holding one sentence.
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Mapping
@@ -99,7 +100,7 @@ def decode(raw: Any, where: str) -> Value:
         except ValueError:
             raise ExportError(
                 f"{where} is a secret whose plaintext is not JSON; re-export the stack with "
-                "`pulumi stack export --show-secrets`."
+                "`pulumi stack export` (no --show-secrets is needed: the audit reads ciphertext)."
             ) from None
         secret = True
     if raw == UNKNOWN_SENTINEL:
@@ -126,14 +127,20 @@ def load(path: str) -> ExportedStack:
     """Read one export from a file, or from standard input for `-`."""
     source = "standard input" if path == "-" else path
     try:
-        # an export saved by Windows PowerShell starts with a byte-order mark; parse drops it
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        # Windows PowerShell saves with a byte-order mark: UTF-8 (7) or, from 5.1's `>`, UTF-16
+        text = sys.stdin.read() if path == "-" else _decoded(Path(path).read_bytes())
     except FileNotFoundError:
         raise ExportError(f"{source} does not exist; {_HINT} and pass its path.") from None
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise ExportError(f"{source} cannot be read ({reason}); {_HINT}.") from None
     return parse(text, source)
+
+
+def _decoded(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8")
 
 
 def parse(text: str, source: str) -> ExportedStack:
@@ -146,6 +153,8 @@ def parse(text: str, source: str) -> ExportedStack:
         raise ExportError(
             f"{source} is not JSON (line {err.lineno}, column {err.colno}: {err.msg}); {_HINT}."
         ) from None
+    except RecursionError:  # no export nests a thousand levels deep
+        raise ExportError(f"{source} is nested too deeply to be a stack export; {_HINT}.") from None
     if not isinstance(data, dict):
         raise ExportError(f"{source} is not a stack export (not a JSON object); {_HINT}.")
     if "checkpoint" in data and "deployment" not in data:

@@ -37,6 +37,9 @@ class TokenState:
     rotated_at: Value
     store_password: Value
     credential_id: Value
+    new_password: Value
+    delivery_pending: Value
+    auth_token: Value
 
 
 #: The state fields the audit judges (every TokenState field but the resource and its source).

@@ -25,9 +25,14 @@ KINDS = (
     "no-schedule-no-triggers",
     "period-too-long",
     "password-in-state",
+    "delivery-pending",
+    "secret-in-clear",
     "shared-api-user",
 )
-_HINT = "re-export the stack with `pulumi stack export`"
+_HINT = (
+    "the state holds a value the provider never writes: run `pulumi up` on this stack to "
+    "record it again, or correct it with `pulumi stack export` and `pulumi stack import`"
+)
 _UP = "run `pulumi up` on this stack"
 
 
@@ -82,6 +87,8 @@ def audit(stacks: Sequence[ExportedStack], settings: Settings) -> Report:
             "no-schedule-no-triggers": _no_rotation(token),
             "period-too-long": _period_too_long(token, settings),
             "password-in-state": _password_in_state(token, settings),
+            "delivery-pending": _delivery_pending(token),
+            "secret-in-clear": _secret_in_clear(token),
             "shared-api-user": _shared(token, sharing),
         }
         resource = token.resource
@@ -108,12 +115,25 @@ def _time(token: TokenState, name: str, value: Value) -> int | None:
         raise ExportError(f"{_where(token, name)} is not an RFC 3339 time; {_HINT}.") from None
 
 
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
+
+
 def _age(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+    for unit, size in _UNITS:
         if seconds >= size:
             count = seconds // size
             return f"{count} {unit}" + ("" if count == 1 else "s")
     return "under a minute"
+
+
+def _exact_age(seconds: int) -> str:
+    """Days, hours and minutes, so an age just over a limit never reads as equal to it."""
+    parts = []
+    for unit, size in _UNITS:
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}" + ("" if count == 1 else "s"))
+    return ", ".join(parts) if parts else "under a minute"
 
 
 def _stamp(value: Value, seconds: int) -> str:
@@ -157,11 +177,12 @@ def _never_rotated(token: TokenState, settings: Settings) -> str | None:
     else:
         return f"The password was never rotated (the state has no request time); {fix}"
     age = settings.now - since
-    if age <= settings.max_age:
+    if age <= settings.max_age + settings.grace:
         return None
+    grace = f" and the grace of {_age(settings.grace)}" if settings.grace else ""
     return (
-        f"The password was never rotated in the {_age(age)} since {began}, longer than the "
-        f"maximum age of {limit}; {fix}"
+        f"The password was never rotated in the {_exact_age(age)} since {began}, longer than "
+        f"the maximum age of {limit}{grace}; {fix}"
     )
 
 
@@ -220,12 +241,55 @@ def _password_in_state(token: TokenState, settings: Settings) -> str | None:
     value = token.store_password
     if not settings.require_write_only or not value.known:
         return None
-    if not rules.keeps_password(value.value if value.present else None):
+    if rules.keeps_password(value.value if value.present else None):
+        return (
+            "store_password is true or unset, so the latest password is kept (encrypted) in the "
+            "stack state, where write-only delivery is required; set store_password=False with "
+            f"deliver_to and {_UP}."
+        )
+    if _holds(token.new_password):  # a delivery failed after the reset: it waits in state
+        return (
+            "store_password is false, but a password is held (encrypted) in the stack state as "
+            "new_password, where write-only delivery is required, because its delivery has not "
+            f"succeeded; fix the secret store or deliver_to and {_UP} to deliver it and drop it "
+            "from state."
+        )
+    return None
+
+
+def _holds(value: Value) -> bool:
+    """A value is there: known and not null, or a secret whose ciphertext hides it (the
+    provider's None outputs are left out of state, so an encrypted one holds something)."""
+    return value.present and (not value.known or value.value is not None)
+
+
+def _delivery_pending(token: TokenState) -> str | None:
+    """Always on: the secret store holds an older password than the API until the next up."""
+    if not _holds(token.delivery_pending):
         return None
     return (
-        "store_password is true or unset, so the latest password is kept (encrypted) in the "
-        "stack state, where write-only delivery is required; set store_password=False with "
-        f"deliver_to and {_UP}."
+        "The last rotated password was not delivered (delivery_pending is set), so the secret "
+        "store holds an older password than the API and the new one waits (encrypted) in the "
+        f"stack state; fix the secret store or deliver_to and {_UP} to deliver it."
+    )
+
+
+def _secret_in_clear(token: TokenState) -> str | None:
+    """A password or API token stored without Pulumi's secret wrapper (a transform, or state
+    edited by hand): anyone who can read the state has it. The value is never quoted."""
+    names = [
+        name
+        for name, value in (("new_password", token.new_password), ("auth_token", token.auth_token))
+        if value.known and value.value is not None and not value.secret
+    ]
+    if not names:
+        return None
+    which = " and ".join(names)
+    return (
+        f"{which} {'is' if len(names) == 1 else 'are'} stored in clear text in the stack state, "
+        "not as a Pulumi secret, so anyone who can read the state has it; make it a secret "
+        f"(pulumi.Output.secret, or `pulumi config set --secret`), {_UP}, then rotate the "
+        "exposed password or API token."
     )
 
 

@@ -48,6 +48,8 @@ FINDINGS_SCHEMA = {
                     "no-schedule-no-triggers",
                     "period-too-long",
                     "password-in-state",
+                    "delivery-pending",
+                    "secret-in-clear",
                     "shared-api-user",
                 ]
             },
@@ -225,12 +227,14 @@ def test_a_grace_may_be_zero_or_seconds_in_any_form(
     assert ("late", "overdue") in kinds(findings(capsys, PROD, "--grace", grace))
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
 def test_now_takes_rfc_3339_in_lower_case_and_a_file_may_start_with_a_bom(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, encoding: str
 ) -> None:
-    """RFC 3339 allows `t` and `z`; Windows PowerShell writes a UTF-8 byte-order mark."""
+    """RFC 3339 allows `t` and `z`; Windows PowerShell writes a UTF-8 byte-order mark, and
+    5.1's `>` writes UTF-16 with one."""
     bom = tmp_path / "bom.json"
-    bom.write_text("\ufeff" + Path(PROD).read_text(), encoding="utf-8")
+    bom.write_text(Path(PROD).read_text(), encoding=encoding)
     code = main(["audit", "--now", NOW.lower(), "--json", str(bom)])
     out, err = capsys.readouterr()
     assert (code, err) == (1, "")
@@ -239,6 +243,82 @@ def test_now_takes_rfc_3339_in_lower_case_and_a_file_may_start_with_a_bom(
         return [{k: v for k, v in f.items() if k != "source"} for f in data]
 
     assert unsourced(json.loads(out)) == unsourced(findings(capsys, PROD))
+
+
+def test_a_password_waiting_for_its_delivery_is_reported_and_is_in_state(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A delivery that failed after the reset leaves the password in `new_password` whatever
+    `store_password` says, and `delivery_pending` set (docs/write-only-delivery.md): always a
+    `delivery-pending` finding, and with --require-write-only a password held in state. Neither
+    message quotes the password or the pending sentence."""
+    cipher = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+    def pending(resources: list[dict[str, Any]]) -> None:
+        healthy = _token(resources, "healthy")
+        healthy["inputs"]["store_password"] = False
+        healthy["outputs"]["store_password"] = False
+        healthy["outputs"]["new_password"] = cipher | {"ciphertext": "v1:UEFTU1dPUkQ="}
+        healthy["outputs"]["delivery_pending"] = "delivering to command: pass failed (CANARY)"
+
+    path = _edited(tmp_path, "pending.json", pending)
+    plain = findings(capsys, path)
+    asked = findings(capsys, path, "--require-write-only")
+
+    assert ("healthy", "delivery-pending") in kinds(plain)
+    assert ("healthy", "password-in-state") not in kinds(plain)
+    by_key = {(f["urn"].rsplit("::", 1)[-1], f["kind"]): f for f in asked}
+    assert by_key["healthy", "password-in-state"]["message"].startswith(
+        "store_password is false, but a password is held (encrypted) in the stack state as "
+        "new_password"
+    )
+    assert by_key["healthy", "delivery-pending"]["message"].startswith(
+        "The last rotated password was not delivered (delivery_pending is set)"
+    )
+    assert not any("CANARY" in f["message"] or "UEFTU1dPUkQ" in f["message"] for f in asked)
+
+
+def test_a_password_or_token_stored_in_clear_is_reported_without_its_value(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`new_password` and `auth_token` are always Pulumi secrets; stored plain (a transform, a
+    hand-edited state), anyone who reads the state has them."""
+
+    def plain(resources: list[dict[str, Any]]) -> None:
+        healthy = _token(resources, "healthy")
+        healthy["outputs"]["new_password"] = "password-CANARY"
+        healthy["inputs"]["auth_token"] = "api-token-CANARY"
+
+    data = findings(capsys, _edited(tmp_path, "plain.json", plain))
+    (clear,) = [f for f in data if f["kind"] == "secret-in-clear"]
+    assert clear["urn"].endswith("::healthy")
+    assert clear["message"].startswith(
+        "new_password and auth_token are stored in clear text in the stack state, not as a "
+        "Pulumi secret"
+    )
+    assert not any(canary in json.dumps(data) for canary in CANARIES)
+    assert "secret-in-clear" not in {f["kind"] for f in findings(capsys, PROD, STAGING)}
+
+
+def test_never_rotated_honours_the_grace_and_states_an_age_over_the_limit_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A token requested 90 days and 2 hours ago, never rotated: over a 90-day maximum age by
+    two hours, which a grace of a day forgives, and which the message does not round away."""
+
+    def just_over(resources: list[dict[str, Any]]) -> None:
+        static = _token(resources, "static")
+        static["outputs"]["requested_at"] = "2025-10-21T22:00:00Z"  # 90 days 2 hours before NOW
+        static.pop("created", None)
+
+    path = _edited(tmp_path, "just-over.json", just_over)
+    (never,) = [f for f in findings(capsys, path) if f["kind"] == "never-rotated"]
+    graced = findings(capsys, path, "--grace", "1d")
+
+    assert (
+        "never rotated in the 90 days, 2 hours since the token was requested" in (never["message"])
+    )
+    assert ("static", "never-rotated") not in kinds(graced)
 
 
 def test_grace_and_max_age_are_settings(capsys: pytest.CaptureFixture[str]) -> None:

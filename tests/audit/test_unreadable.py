@@ -84,16 +84,19 @@ CASES = {
     "plaintext-not-json": (
         broken(lambda d: token(d)["outputs"].update(rotate_every={**SIG, "plaintext": "P1D"})),
         "property rotate_every is a secret whose plaintext is not JSON; re-export the stack with "
-        "`pulumi stack export --show-secrets`.",
+        "`pulumi stack export` (no --show-secrets is needed: the audit reads ciphertext).",
     ),
     "time-not-rfc3339": (
         broken(lambda d: token(d)["outputs"].update(next_rotation_at="next tuesday")),
-        "property next_rotation_at is not an RFC 3339 time; re-export the stack with",
+        "property next_rotation_at is not an RFC 3339 time; the state holds a value the provider "
+        "never writes: run `pulumi up` on this stack to record it again, or correct it with "
+        "`pulumi stack export` and `pulumi stack import`.",
     ),
     "period-not-duration": (
         broken(lambda d: token(d)["outputs"].update(rotate_every="monthly")),
         "property rotate_every is not a duration; use a form like",
     ),
+    "nested-too-deeply": ("[" * 100_000, "{src} is nested too deeply to be a stack export;"),
     "count-not-number": (
         broken(lambda d: token(d)["outputs"].update(rotation_count="1")),
         "property rotation_count is not a number;",
