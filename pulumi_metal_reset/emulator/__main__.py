@@ -51,6 +51,21 @@ Faults (API endpoints only; the /_emulator/ control API can change them at run t
 """
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port; give 0-65535 (0: any free port)")
+    return port
+
+
+def _host(text: str) -> str:
+    """`[::1]`, as in a URL, is the address `::1`."""
+    return text[1:-1] if text.startswith("[") and text.endswith("]") else text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pulumi_metal_reset.emulator",
@@ -59,8 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
-    add("--port", type=int, default=0, help="port (default 0: any free port)")
+    add(
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="loopback address to listen on (default 127.0.0.1)",
+    )
+    add("--port", type=_port, default=0, help="port, 0-65535 (default 0: any free port)")
     add(
         "--token",
         action="append",

@@ -84,6 +84,8 @@ class FaultConfig:
         if not isinstance(data, dict):
             raise FaultConfigError(["the body must be a JSON object"])
         known = {f.name for f in fields(cls)}
+        # GET adds the read-only `script_remaining`: what it returns can be PUT back as it is
+        data = {k: v for k, v in data.items() if k != "script_remaining"}
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
             raise FaultConfigError([f"unknown field {name!r}" for name in unknown])

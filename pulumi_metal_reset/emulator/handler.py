@@ -84,7 +84,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         """Silence the stdlib's per-request stderr lines; ours go through `logging`."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Protocol errors raised by the stdlib (bad request line, unknown method) as JSON."""
+        """Protocol errors raised by the stdlib (a bad request line) as JSON. A method with no
+        `do_` handler (TRACE, CONNECT, ...) goes to the APIs, which answer 405 with `Allow`."""
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
+            self._handle()
+            return
         status = HTTPStatus(code)
         self._send(error_response(status, message or status.phrase), close=True)
 
@@ -122,7 +126,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             raise RequestError(411, "chunked request bodies are not supported; send Content-Length")
         raw = self.headers.get("Content-Length", "0").strip() or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # "²" is a Unicode digit int() refuses
             raise RequestError(400, "Content-Length is not a number")
         length = int(raw)
         if length > MAX_BODY:

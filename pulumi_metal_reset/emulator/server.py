@@ -140,6 +140,8 @@ class Emulator:
     ) -> None:
         if not is_loopback_host(host):
             raise ValueError("the emulator listens on loopback addresses only (127.0.0.1, ::1)")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"{port} is not a port; give 0-65535 (0: any free port)")
         self._accounts = Accounts(tokens if tokens is not None else {DEV_TOKEN: DEV_USER})
         self._faults = Faults(faults)
         self._journal = Journal(journal_limit)

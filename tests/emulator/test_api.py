@@ -108,10 +108,26 @@ def test_head_gets_the_405_headers_without_a_body_and_keeps_the_connection(
     new_password(client.delete())  # the connection still frames requests correctly
 
 
-def test_an_unknown_method_is_a_json_501(client: Client) -> None:
-    reply = client.request("BREW", client.base + "/reset-password")
-    error_body(reply, 501)
-    assert reply.headers["Connection"] == "close"
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW"])
+def test_a_method_with_no_handler_is_405_with_allow_too(client: Client, method: str) -> None:
+    """The stdlib answers 501 for a method it has no `do_` handler for; the APIs answer it."""
+    reply = client.request(method, client.base + "/reset-password")
+    error_body(reply, 405)
+    assert reply.headers["Allow"] == "DELETE, POST"
+    error_body(client.request(method, client.base + "/users"), 404)
+    new_password(client.delete())  # the connection still frames requests correctly
+
+
+def test_a_content_length_in_other_digits_is_a_400_not_a_500(client: Client) -> None:
+    """`"²".isdigit()` is true and `int("²")` fails: a superscript two (byte B2, read as
+    Latin-1) must be refused as a malformed header, not crash into a 500."""
+    with socket.create_connection((client.conn.host, client.conn.port), timeout=5) as raw:
+        raw.sendall(
+            b"DELETE /metal/v1/reset-password HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\n"
+        )
+        answer = raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"Content-Length is not a number" in answer
 
 
 def test_a_request_body_is_consumed_so_keep_alive_stays_in_step(client: Client) -> None:
@@ -186,6 +202,12 @@ def test_the_url_ends_in_the_metal_path_and_the_repr_hides_tokens() -> None:
 def test_only_loopback_addresses_are_allowed(host: str) -> None:
     with pytest.raises(ValueError, match="loopback"):
         Emulator(host=host)
+
+
+@pytest.mark.parametrize("port", [-1, 65536])
+def test_a_port_out_of_range_is_refused_in_one_sentence(port: int) -> None:
+    with pytest.raises(ValueError, match=f"^{port} is not a port; give 0-65535"):
+        Emulator(port=port)
 
 
 def test_empty_token_maps_are_refused() -> None:

@@ -6,6 +6,7 @@ import http.client
 import json
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -182,6 +183,9 @@ def test_help_documents_the_flags_and_the_dev_token() -> None:
         (["--token", "=alice"], "--token: a token must not be empty"),
         (["--token", "t=alice", "--token", "t=bob"], "the same token is given for two users"),
         (["--host", "0.0.0.0"], "loopback addresses only"),  # noqa: S104
+        (["--port", "70000"], "--port: 70000 is not a port; give 0-65535"),
+        (["--port", "-1"], "--port: -1 is not a port; give 0-65535"),
+        (["--port", "http"], "--port: 'http' is not a port number"),
     ],
 )
 def test_bad_flags_exit_2_with_a_reason(args: list[str], message: str) -> None:
@@ -194,6 +198,20 @@ def test_bad_flags_exit_2_with_a_reason(args: list[str], message: str) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert message in result.stderr
+
+
+def test_a_bracketed_ipv6_host_is_the_address_inside() -> None:
+    """`--host [::1]` is written as in a URL; it listens on ::1, not on a name lookup."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    process = start_cli("--host", "[::1]")
+    try:
+        assert process.url.startswith("http://[::1]:")
+    finally:
+        assert _stop(process)[0] == 0
 
 
 def test_a_busy_port_is_a_clean_error() -> None:

@@ -233,6 +233,18 @@ def test_control_put_replaces_and_patch_changes_fields(
     new_password(client.delete())
 
 
+def test_what_control_get_shows_can_be_put_back(metal_emulator: Emulator, client: Client) -> None:
+    """Save and restore: GET adds the read-only `script_remaining`, which PUT passes over."""
+    metal_emulator.faults.set(script=["429", "ok"], retry_after=4)
+    saved = client.control("GET", "faults").json()
+    metal_emulator.faults.set(rate=1.0)
+
+    reply = client.control("PUT", "faults", saved)
+
+    assert reply.status == 200
+    assert metal_emulator.faults.config == FaultConfig(script=("429", "ok"), retry_after=4)
+
+
 def test_control_delete_clears_every_fault(metal_emulator: Emulator, client: Client) -> None:
     metal_emulator.faults.set(rate=1.0, script=["drop"], malformed="truncated")
     reply = client.control("DELETE", "faults")
