@@ -22,16 +22,28 @@ def as_table(report: Report) -> str:
     )
     if not report.findings:
         return f"No findings on {scope}.\n"
-    rows = [_HEADER] + [
-        (f"{f.project}/{f.stack}", f.urn.rsplit("::", 1)[-1], f.kind, f.message)
+    # Same-named stacks of two organizations, or two exports of one stack, differ by file only.
+    several = len({f.source for f in report.findings}) > 1
+    header = ("FILE", *_HEADER) if several else _HEADER
+    rows = [header] + [
+        (
+            *((f.source,) if several else ()),
+            f"{f.project}/{f.stack}",
+            f.urn.rsplit("::", 1)[-1],
+            f.kind,
+            f.message,
+        )
         for f in report.findings
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    fixed = len(header) - 1  # every column but the last, free-length detail
+    widths = [max(len(row[i]) for row in rows) for i in range(fixed)]
     lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:fixed], widths, strict=True))
+        + "  "
+        + row[fixed]
         for row in rows
     ]
-    flagged = len({f.urn for f in report.findings})
+    flagged = len({(f.source, f.urn) for f in report.findings})  # as `tokens` counts them
     lines.append("")
     lines.append(f"{_plural(len(report.findings), 'finding')} on {flagged} of {scope}.")
     return "\n".join(lines) + "\n"

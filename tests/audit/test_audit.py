@@ -352,6 +352,29 @@ def test_the_table_is_for_people(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[-1] == "4 findings on 3 of 4 PasswordResetToken resources in 1 stack."
 
 
+def test_a_table_of_several_files_names_each_row_s_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Exports of `acme/prod` from two organizations hold different resources under the same
+    names: the table says which file each row comes from, and counts resources per file."""
+
+    def other_org(resources: list[dict[str, Any]]) -> None:
+        for resource in resources:
+            if "id" in resource:
+                resource["id"] = "other-" + resource["id"]
+
+    other = _edited(tmp_path, "other-org.json", other_org)
+    code, out, err = run(capsys, PROD, other)
+    lines = out.splitlines()
+
+    assert (code, err) == (1, "")
+    assert lines[0].split() == ["FILE", "STACK", "RESOURCE", "FINDING", "DETAIL"]
+    rows = [line.split()[:3] for line in lines[1:-2]]
+    assert [PROD, "acme/prod", "healthy"] in rows
+    assert [other, "acme/prod", "healthy"] in rows
+    assert lines[-1].endswith("on 8 of 8 PasswordResetToken resources in 2 stacks.")
+
+
 @pytest.mark.parametrize("mode", [[], ["--json"]])
 def test_no_secret_is_printed_even_from_show_secrets(
     capsys: pytest.CaptureFixture[str], mode: list[str]
