@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi_metal_reset import schedule
 from pulumi_metal_reset.audit import rules
-from pulumi_metal_reset.audit.export import ExportedStack, ExportError, Value
+from pulumi_metal_reset.audit.export import ExportedResource, ExportedStack, ExportError, Value
 from pulumi_metal_reset.audit.fields import TokenState, token_state
 
 __all__ = ["KINDS", "Finding", "Report", "Settings", "audit"]
@@ -28,6 +28,7 @@ KINDS = (
     "delivery-pending",
     "secret-in-clear",
     "shared-api-user",
+    "unreadable-value",
 )
 _HINT = (
     "the state holds a value the provider never writes: run `pulumi up` on this stack to "
@@ -72,15 +73,27 @@ class Report:
 
 
 def audit(stacks: Sequence[ExportedStack], settings: Settings) -> Report:
-    tokens = [
-        token_state(resource, stack.source)
-        for stack in stacks
-        for resource in stack.resources
-        if resource.type == rules.TOKEN_TYPE and not resource.delete
-    ]
-    sharing = _sharing(tokens)
+    """Judge every token; one whose state holds a value the provider never writes is reported
+    as `unreadable-value` and judged no further, so it hides no other resource's findings."""
+    entries: list[TokenState | Finding] = []  # state order; a Finding stands for an unreadable
+    for stack in stacks:
+        for resource in stack.resources:
+            if resource.type != rules.TOKEN_TYPE or resource.delete:
+                continue
+            try:
+                entries.append(token_state(resource, stack.source))
+            except ExportError as err:
+                entries.append(_unreadable(stack.source, resource, err))
+    sharing = _sharing([e for e in entries if isinstance(e, TokenState)])
     findings: list[Finding] = []
-    for token in tokens:
+    for entry in entries:
+        findings.extend([entry] if isinstance(entry, Finding) else _judge(entry, settings, sharing))
+    return Report(tuple(findings), len(entries), len(stacks))
+
+
+def _judge(token: TokenState, settings: Settings, sharing: dict[str, Any]) -> list[Finding]:
+    resource = token.resource
+    try:
         messages = {
             "overdue": _overdue(token, settings),
             "never-rotated": _never_rotated(token, settings),
@@ -91,13 +104,19 @@ def audit(stacks: Sequence[ExportedStack], settings: Settings) -> Report:
             "secret-in-clear": _secret_in_clear(token),
             "shared-api-user": _shared(token, sharing),
         }
-        resource = token.resource
-        findings.extend(
-            Finding(token.source, resource.project, resource.stack, resource.urn, kind, message)
-            for kind, message in messages.items()
-            if message is not None
-        )
-    return Report(tuple(findings), len(tokens), len(stacks))
+    except ExportError as err:
+        return [_unreadable(token.source, resource, err)]
+    return [
+        Finding(token.source, resource.project, resource.stack, resource.urn, kind, message)
+        for kind, message in messages.items()
+        if message is not None
+    ]
+
+
+def _unreadable(source: str, resource: ExportedResource, err: ExportError) -> Finding:
+    return Finding(
+        source, resource.project, resource.stack, resource.urn, "unreadable-value", str(err)
+    )
 
 
 def _where(token: TokenState, name: str) -> str:

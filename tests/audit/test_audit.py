@@ -51,6 +51,7 @@ FINDINGS_SCHEMA = {
                     "delivery-pending",
                     "secret-in-clear",
                     "shared-api-user",
+                    "unreadable-value",
                 ]
             },
             "message": {"type": "string", "pattern": "^[^\\n]+\\.$"},

@@ -71,6 +71,11 @@ CASES = {
         "{src}: urn:pulumi:prod::acme::pulumi-python:dynamic/metal:PasswordResetToken::healthy "
         "has outputs that are not an object;",
     ),
+    "nested-too-deeply": ("[" * 100_000, "{src} is nested too deeply to be a stack export;"),
+}
+
+#: A value the provider never writes, in one token (`healthy`) of a readable export.
+VALUE_CASES = {
     "secret-with-both-forms": (
         broken(
             lambda d: token(d)["outputs"].update(
@@ -96,7 +101,6 @@ CASES = {
         broken(lambda d: token(d)["outputs"].update(rotate_every="monthly")),
         "property rotate_every is not a duration; use a form like",
     ),
-    "nested-too-deeply": ("[" * 100_000, "{src} is nested too deeply to be a stack export;"),
     "count-not-number": (
         broken(lambda d: token(d)["outputs"].update(rotation_count="1")),
         "property rotation_count is not a number;",
@@ -119,6 +123,26 @@ def test_unreadable_input_exits_2_with_one_sentence(
     assert err.count("\n") == 1
     assert err.rstrip().endswith(".")
     assert says.format(src=path) in err
+
+
+@pytest.mark.parametrize("case", sorted(VALUE_CASES))
+def test_an_unreadable_value_is_a_finding_and_hides_no_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    """One odd value in one token is reported on that token (`unreadable-value`, the sentence
+    saying what to do), and every other token in every file is still judged: exit 1."""
+    text, says = VALUE_CASES[case]
+    path = tmp_path / f"{case}.json"
+    path.write_text(text)
+    code = main(["audit", "--json", "--now", "2026-01-20T00:00:00Z", str(path)])
+    out, err = capsys.readouterr()
+    found = {(f["urn"].rsplit("::", 1)[-1], f["kind"]): f["message"] for f in json.loads(out)}
+
+    assert (code, err) == (1, "")
+    assert says.format(src=path) in found["healthy", "unreadable-value"]
+    assert found["healthy", "unreadable-value"].endswith(".")
+    assert ("late", "overdue") in found
+    assert [k for k in found if k[0] == "healthy"] == [("healthy", "unreadable-value")]
 
 
 def test_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
