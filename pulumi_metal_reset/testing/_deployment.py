@@ -9,13 +9,14 @@ diagnostics. Registering a resource is in :mod:`._steps`, the deletes after the 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._plan import PlanDiff, PlanViolation, ResourcePlan, check_diff, constrained_to
 from ._provider import ProviderClient
 from ._records import Diagnostic, Goal, LogEntry, Step
-from ._state import ResourceState
+from ._state import ResourceState, go_timestamp
 from ._targets import UrnTargets
 from ._urns import ROOT_STACK_TYPE, make_urn, qualified_type, root_stack_urn, urn_type
 from ._wire import PropertyMap
@@ -75,7 +76,9 @@ class Deployment:
         old_outputs: PropertyMap,
         provider: ProviderClient,
         options: RunOptions,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.clock = clock
         self.project = project
         self.stack = stack
         self.options = options
@@ -109,6 +112,10 @@ class Deployment:
         self.root_urn = ""
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def now(self) -> str:
+        """The engine's clock as it records ``created`` and ``modified``."""
+        return go_timestamp(round(self.clock() * 1e9))
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN: parent types joined with ``$``, the root stack's type left out."""

@@ -80,6 +80,8 @@ def _resource(res: ResourceState, provider_ref: str, show_secrets: bool) -> dict
         "additionalSecretOutputs": res.additional_secret_outputs,
         "importID": res.import_id,
         "retainOnDelete": res.retain_on_delete,
+        "created": res.created,
+        "modified": res.modified,
         "ignoreChanges": res.ignore_changes,
         "replaceOnChanges": res.replace_on_changes,
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ._deployment import Deployment
+from ._propdiff import maps_equal
 from ._provider import DIFF_SOME, ProviderError
 from ._records import Step
 from ._state import ResourceState
@@ -40,6 +41,8 @@ def refresh_one(d: Deployment, old: ResourceState) -> tuple[ResourceState | None
     new = replace(old, id=read.id, outputs=read.outputs)
     if read.inputs is not None:
         new.inputs = read.inputs
+    if not (maps_equal(new.inputs, old.inputs) and maps_equal(new.outputs, old.outputs)):
+        new.modified = d.now()  # RefreshStep.Apply: the read found a change
     try:
         # diffResource with the refreshed state as "old" and the old inputs as "new".
         answer = diff_resource(d.provider, new, old.inputs, old.ignore_changes)
@@ -136,7 +139,9 @@ def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceS
         inputs=read.inputs or {},
         outputs=read.outputs,
         import_id=import_id,
+        created=d.now(),  # ImportStep.Apply
     )
+    new.modified = new.created
     step.new = new
     step.outputs = to_display(new.outputs)
     d.add_step(step)

@@ -20,6 +20,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,11 @@ class ResourceState:
     ignore_changes: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
     import_id: str = ""
+    #: When the resource was created (or imported) and when its state last changed, as the
+    #: engine records them (``step.go``: Create and Import set both, Update and a refresh that
+    #: finds a change set `modified`); RFC 3339 in UTC with nanoseconds, "" when not known.
+    created: str = ""
+    modified: str = ""
 
     @property
     def name(self) -> str:
@@ -82,6 +88,15 @@ class ResourceState:
         """Read one entry of the state file (fields added later default)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def go_timestamp(ns: int) -> str:
+    """``time.Now().UTC()`` as Go's JSON writes it: RFC 3339 with nanoseconds, trailing zeros
+    of the fraction dropped (``RFC3339Nano``)."""
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    digits = f"{fraction:09d}".rstrip("0")
+    return f"{stamp}{'.' + digits if digits else ''}Z"
 
 
 @dataclass(repr=False)

@@ -57,6 +57,9 @@ def register(d: Deployment, goal: Goal) -> Registered:
         custom=goal.custom,
         parent=goal.parent,
         inputs=dict(goal.properties),
+        # generateSteps: the new state starts from the old one's timestamps
+        created=old.created if old is not None else "",
+        modified=old.modified if old is not None else "",
         protect=bool(goal.protect),
         retain_on_delete=bool(goal.retain_on_delete),
         dependencies=list(goal.dependencies),
@@ -390,6 +393,7 @@ def _apply_update(
     except ProviderError as exc:
         d.mark_failed()
         raise _fail(d, urn, str(exc)) from None
+    new.modified = d.now()  # UpdateStep.Apply
     return _finish(d, urn, new, step)
 
 
@@ -408,6 +412,7 @@ def _apply_create(
             d.replaced.append(old)  # deleted after the program (create-before-delete)
     if d.dry_run or not goal.custom:
         new.outputs = dict(new.inputs) if goal.custom else {}
+        new.created = new.modified = d.now()  # CreateStep.Apply: components, previews too
         return _finish(d, urn, new, step)
     if old is not None and delete_first and not old.pending_replacement:
         message = delete_one(d, old, replacing=True)
@@ -416,6 +421,7 @@ def _apply_create(
         old.pending_replacement = True  # kept in state until the create succeeds
     try:
         new.id, new.outputs = d.provider.create(urn, new.inputs)
+        new.created = new.modified = d.now()
     except ProviderError as exc:
         if old is not None and not delete_first:
             with d.lock:

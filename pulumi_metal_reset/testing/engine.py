@@ -48,7 +48,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,8 @@ class TestEngine:
     the system temp dir, keyed by the program directory and stack, never in the source tree. It
     is written by up, refresh, import and destroy, never by a preview; it is plain JSON, not
     encrypted. Create one engine per configuration: config is fixed when the engine is made.
+    ``clock`` (seconds since the epoch) is the engine's own clock, for the ``created`` and
+    ``modified`` times it records; libfaketime in ``provider_env`` moves only the provider's.
     """
 
     __test__ = False  # not a pytest test class
@@ -106,8 +108,10 @@ class TestEngine:
         provider_env: Mapping[str, str] | None = None,
         organization: str = "organization",
         timeout: float = 120.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.project = Project.load(Path(program_dir))
+        self.clock = clock
         self.stack = stack
         self.organization = organization
         self.timeout = timeout
@@ -322,6 +326,7 @@ class TestEngine:
             old_outputs=state.outputs,
             provider=provider,
             options=options,
+            clock=self.clock,
         )
 
     def _run_program(

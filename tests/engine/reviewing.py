@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, Emulator
@@ -77,6 +78,7 @@ def _generate(tmp: Path, emulator: Emulator) -> dict[str, str]:
             secret_config={"equinix:authToken": DEV_TOKEN},
             state_path=tmp / "dev.state.json",
             provider_env=faketime_env(f"@{at}"),
+            clock=lambda: _epoch(at),  # the engine's `created`, as of the same time
         )
 
     def preview(at: str, diff: bool = False, **config: str) -> str:
@@ -97,6 +99,11 @@ def _generate(tmp: Path, emulator: Emulator) -> dict[str, str]:
     engine(CREATED).export(export)
     out["audit-finding"] = _audit(export, tmp)
     return {name: _normalise(out[name]) for name in CASES}
+
+
+def _epoch(at: str) -> float:
+    """libfaketime's absolute `@YYYY-MM-DD hh:mm:ss`, read as UTC (the faked zone here)."""
+    return datetime.strptime(at, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
 
 
 def _audit(export: Path, cwd: Path) -> str:

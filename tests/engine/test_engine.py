@@ -495,6 +495,56 @@ def test_a_resource_with_aliases_is_refused_not_recreated(counter: CounterProjec
     assert counter.mutations() == [("create", "a")]
 
 
+def test_exports_carry_created_and_modified_as_the_engine_records_them(
+    counter: CounterProject,
+) -> None:
+    """``step.go``: Create sets ``created`` and ``modified`` (components too); a same keeps
+    both; Update keeps ``created`` and sets ``modified``; a refresh sets ``modified`` only when
+    the read found a change. RFC 3339 in UTC with nanoseconds, as Go's JSON writes them."""
+    now = [0.0]
+
+    def engine(**config: str) -> TestEngine:
+        return TestEngine(
+            counter.dir,
+            config={"log": str(counter.log), "with_b": "false", **config},
+            secret_config={"token": TOKEN},
+            state_path=counter.state_path,
+            clock=lambda: now[0],
+        )
+
+    def stamps() -> dict[str, tuple[str, str]]:
+        resources = engine().export()["deployment"]["resources"]
+        return {
+            r["urn"].rsplit("::", 1)[-1]: (r.get("created", ""), r.get("modified", ""))
+            for r in resources
+        }
+
+    now[0] = 1_800_000_000.5
+    engine().up()
+    created = stamps()
+    now[0] += 100
+    engine().up()  # all sames
+    same = stamps()
+    now[0] += 100
+    engine(label="two").up()
+    updated = stamps()
+    now[0] += 100
+    engine(label="two", drift="two").refresh()  # the read finds nothing new
+    unchanged = stamps()
+    now[0] += 100
+    engine(label="two", drift="three").refresh()
+    refreshed = stamps()
+
+    first = "2027-01-15T08:00:00.5Z"
+    assert created["a"] == (first, first)
+    assert created["counter-dev"] == (first, first)  # the root stack, a component
+    assert "default" not in created or created["default"] == ("", "")
+    assert same == created
+    assert updated["a"] == (first, "2027-01-15T08:03:20.5Z")
+    assert unchanged["a"] == updated["a"]
+    assert refreshed["a"] == (first, "2027-01-15T08:06:40.5Z")
+
+
 def test_a_urn_name_may_hold_the_delimiter() -> None:
     """urn.go's Name is everything after the third `::`; Type the last `$`-joined type."""
     urn = make_urn("dev", "proj", "my:mod:Parent$metal:index:Token", "ops::primary")
