@@ -86,5 +86,5 @@ class Goal:
     replace_on_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     import_id: str = ""
-    #: The program gave aliases (not modelled: the step is refused rather than guessed).
-    aliased: bool = False
+    #: The alias URNs the SDK sent (it computes them, as this monitor supports no alias specs).
+    alias_urns: list[str] = field(default_factory=list)

@@ -46,7 +46,7 @@ def goal_from_request(request: resource_pb2.RegisterResourceRequest) -> Goal:
         replace_on_changes=list(request.replaceOnChanges),
         additional_secret_outputs=list(request.additionalSecretOutputs),
         import_id=request.importId,
-        aliased=bool(request.aliasURNs or request.aliases),
+        alias_urns=list(request.aliasURNs),
     )
 
 

@@ -131,12 +131,12 @@ def _generate_and_apply(
         )
     if goal.import_id:
         raise _fail(d, urn, "the test engine does not support the `import` resource option")
-    if goal.aliased:
+    if old is None and any(alias in d.olds for alias in goal.alias_urns):
         raise _fail(
             d,
             urn,
             "the test engine does not model the `aliases` resource option, so it cannot show "
-            "a rename as the CLI would (a same, not a create and a delete); test the rename "
+            "this rename as the CLI would (a same, not a create and a delete); test the rename "
             "with the Pulumi CLI",
         )
     targeted = d.is_targeted(urn)

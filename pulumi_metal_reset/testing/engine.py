@@ -17,8 +17,9 @@ What the test engine leaves out:
 - Only Python dynamic providers are supported; the default provider resource is not kept in
   state (an export adds it) and explicit providers, aliases, custom timeouts, transforms,
   resource hooks, ``replace_with``/``deleted_with``, ``--target-dependents``, ``--exclude`` and
-  the ``import`` resource option are not modelled. A resource registered with ``aliases`` or
-  ``import`` fails its step in one sentence rather than run as something the CLI would not do.
+  the ``import`` resource option are not modelled. A resource registered with ``import``, or
+  with an alias that would rename a resource in state, fails its step in one sentence rather
+  than run as something the CLI would not do; an alias that names nothing in state is inert.
 - ``up``, ``refresh`` and ``destroy`` run as with ``--yes --skip-preview``: the preview pass the
   CLI runs first is skipped, except for ``up(plan=...)`` and ``up(strict=True)``, whose preview
   is part of the plan check.
