@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from pulumi_metal_reset.testing.faketime import find_libfaketime
 
@@ -33,8 +33,17 @@ pytest_plugins = ["pulumi_metal_reset.testing.fixtures", "tests.delivery.store"]
 
 # No test asserts a time, and Hypothesis's per-example deadline (200 ms) would: on 2 busy cores
 # an example that imports a module for the first time (idna, for a non-ASCII host) misses it.
-settings.register_profile("no-deadline", deadline=None)
-settings.load_profile("no-deadline")
+# Every run draws the same examples (as Hypothesis's own `ci` profile does, which it loads only
+# where a CI variable is set; `.ci/run` sets none), keeps no example database, and does not
+# fail a property test for being slow on a busy machine.
+settings.register_profile(
+    "deterministic",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("deterministic")
 
 REQUIRE_ALL = "METAL_RESET_REQUIRE_SYSTEM_TOOLS"
 

@@ -34,9 +34,12 @@ def _requirements(dist: str, extra: str | None = None) -> set[str]:
     return names
 
 
-def _third_party_imports(folder: Path) -> set[str]:
+def _third_party_imports(folder: Path, *, leave_out: str = "") -> set[str]:
+    """Top-level modules imported by the files under `folder`, but for its `leave_out` folder."""
     tops: set[str] = set()
     for path in folder.rglob("*.py"):
+        if leave_out and path.relative_to(folder).parts[0] == leave_out:
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 tops.update(alias.name.split(".")[0] for alias in node.names)
@@ -72,6 +75,19 @@ def test_the_testing_extra_covers_what_the_testing_package_imports() -> None:
         dists = {canonicalize_name(d) for d in owners.get(top, [])}
         assert dists & declared, f"testing imports {top} ({dists}), declared by no requirement"
     assert "pytest" in _requirements(DIST, "testing") - _requirements(DIST)
+
+
+def test_the_dependencies_cover_what_the_package_imports() -> None:
+    """Every third-party module the package imports outside `testing` is a declared runtime
+    dependency, so `make test-floors` holds it at its floor. pydantic-core is the exception
+    that keeps the rule: each pydantic release pins one pydantic-core exactly."""
+    declared = _requirements(DIST) | {"pydantic-core"}
+    owners = _owners()
+    imports = _third_party_imports(PACKAGE, leave_out="testing")
+    assert {"requests", "pydantic_core", "email_validator"} <= imports
+    for top in sorted(imports):
+        dists = {canonicalize_name(d) for d in owners.get(top, [])}
+        assert dists & declared, f"the package imports {top} ({dists}), declared by no dependency"
 
 
 def test_the_fixtures_name_the_extra_when_pytest_is_missing() -> None:

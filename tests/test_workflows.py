@@ -53,9 +53,10 @@ def _run(*argv: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 #: check-jsonschema 0.39 and zizmor 1.32 need Python 3.11; pyproject.toml installs them only
-#: there. The floor lane runs on 3.10, and the make test lane (3.11) runs these checks.
+#: there. The floor lane runs on 3.10 and skips them; every other lane runs them, and fails
+#: (never skips) where they are missing, so a `make test` on Python 3.10 cannot pass unchecked.
 needs_workflow_tools = pytest.mark.skipif(
-    sys.version_info < (3, 11),
+    os.environ.get("METAL_RESET_FLOOR_LANE") == "1",
     reason="check-jsonschema and zizmor need Python 3.11; the make test lane runs this check",
 )
 
