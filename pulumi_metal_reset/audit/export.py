@@ -128,13 +128,32 @@ def load(path: str) -> ExportedStack:
     source = "standard input" if path == "-" else path
     try:
         # Windows PowerShell saves with a byte-order mark: UTF-8 (7) or, from 5.1's `>`, UTF-16
-        text = sys.stdin.read() if path == "-" else _decoded(Path(path).read_bytes())
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        text = _decoded(data)
     except FileNotFoundError:
         raise ExportError(f"{source} does not exist; {_HINT} and pass its path.") from None
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise ExportError(f"{source} cannot be read ({reason}); {_HINT}.") from None
     return parse(text, source)
+
+
+#: Far deeper than any state the provider writes, and shallow enough for `decode`'s recursion.
+MAX_DEPTH = 100
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether lists and objects nest beyond MAX_DEPTH (walked without recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
 
 
 def _decoded(data: bytes) -> str:
@@ -153,8 +172,10 @@ def parse(text: str, source: str) -> ExportedStack:
         raise ExportError(
             f"{source} is not JSON (line {err.lineno}, column {err.colno}: {err.msg}); {_HINT}."
         ) from None
-    except RecursionError:  # no export nests a thousand levels deep
-        raise ExportError(f"{source} is nested too deeply to be a stack export; {_HINT}.") from None
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(data):
+        raise ExportError(f"{source} is nested too deeply to be a stack export; {_HINT}.")
     if not isinstance(data, dict):
         raise ExportError(f"{source} is not a stack export (not a JSON object); {_HINT}.")
     if "checkpoint" in data and "deployment" not in data:

@@ -31,8 +31,8 @@ KINDS = (
     "unreadable-value",
 )
 _HINT = (
-    "the state holds a value the provider never writes: run `pulumi up` on this stack to "
-    "record it again, or correct it with `pulumi stack export` and `pulumi stack import`"
+    "the state holds a value the provider never writes: correct it with `pulumi stack export`, "
+    "an edit and `pulumi stack import`, or let the next rotation record it again"
 )
 _UP = "run `pulumi up` on this stack"
 
@@ -146,13 +146,13 @@ def _age(seconds: int) -> str:
 
 
 def _exact_age(seconds: int) -> str:
-    """Days, hours and minutes, so an age just over a limit never reads as equal to it."""
+    """Days, hours, minutes and seconds, so an age just over a limit never reads as equal."""
     parts = []
-    for unit, size in _UNITS:
+    for unit, size in (*_UNITS, ("second", 1)):
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count} {unit}" + ("" if count == 1 else "s"))
-    return ", ".join(parts) if parts else "under a minute"
+    return ", ".join(parts) if parts else "0 seconds"
 
 
 def _stamp(value: Value, seconds: int) -> str:
@@ -198,7 +198,7 @@ def _never_rotated(token: TokenState, settings: Settings) -> str | None:
     age = settings.now - since
     if age <= settings.max_age + settings.grace:
         return None
-    grace = f" and the grace of {_age(settings.grace)}" if settings.grace else ""
+    grace = f" and the grace of {_exact_age(settings.grace)}" if settings.grace else ""
     return (
         f"The password was never rotated in the {_exact_age(age)} since {began}, longer than "
         f"the maximum age of {limit}{grace}; {fix}"

@@ -322,6 +322,20 @@ def test_never_rotated_honours_the_grace_and_states_an_age_over_the_limit_exactl
     assert ("static", "never-rotated") not in kinds(graced)
 
 
+def test_an_age_seconds_over_the_limit_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def thirty_seconds_over(resources: list[dict[str, Any]]) -> None:
+        static = _token(resources, "static")
+        static["outputs"]["requested_at"] = "2025-10-21T23:59:30Z"  # 90 days 30 s before NOW
+        static.pop("created", None)
+
+    path = _edited(tmp_path, "seconds-over.json", thirty_seconds_over)
+    (never,) = [f for f in findings(capsys, path) if f["kind"] == "never-rotated"]
+
+    assert "never rotated in the 90 days, 30 seconds since" in never["message"]
+
+
 def test_grace_and_max_age_are_settings(capsys: pytest.CaptureFixture[str]) -> None:
     relaxed = kinds(findings(capsys, PROD, "--grace", "21d", "--max-age", "400d"))
     assert ("late", "overdue") not in relaxed
@@ -388,12 +402,13 @@ def test_no_secret_is_printed_even_from_show_secrets(
         assert canary not in out + err
 
 
-def test_standard_input_is_read_for_dash() -> None:
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_standard_input_is_read_for_dash(encoding: str) -> None:
+    """Piped in, as `pulumi stack export | metal-reset audit -`, or a PowerShell 5.1 file."""
     result = subprocess.run(
         [sys.executable, "-m", "pulumi_metal_reset", "audit", "-", "--now", NOW, "--json"],
-        input=Path(PROD).read_text(),
+        input=Path(PROD).read_text().encode(encoding),
         capture_output=True,
-        text=True,
         check=False,
     )
     assert result.returncode == 1, result.stderr

@@ -72,6 +72,15 @@ CASES = {
         "has outputs that are not an object;",
     ),
     "nested-too-deeply": ("[" * 100_000, "{src} is nested too deeply to be a stack export;"),
+    # deep enough for the audit's own recursion, not for json.loads's
+    "a-property-nested-too-deeply": (
+        broken(
+            lambda d: token(d)["outputs"].update(
+                rotation_triggers=json.loads("[" * 600 + "]" * 600)
+            )
+        ),
+        "{src} is nested too deeply to be a stack export;",
+    ),
 }
 
 #: A value the provider never writes, in one token (`healthy`) of a readable export.
@@ -94,8 +103,8 @@ VALUE_CASES = {
     "time-not-rfc3339": (
         broken(lambda d: token(d)["outputs"].update(next_rotation_at="next tuesday")),
         "property next_rotation_at is not an RFC 3339 time; the state holds a value the provider "
-        "never writes: run `pulumi up` on this stack to record it again, or correct it with "
-        "`pulumi stack export` and `pulumi stack import`.",
+        "never writes: correct it with `pulumi stack export`, an edit and `pulumi stack import`, "
+        "or let the next rotation record it again.",
     ),
     "period-not-duration": (
         broken(lambda d: token(d)["outputs"].update(rotate_every="monthly")),
