@@ -172,23 +172,21 @@ def diff_maps(
     return diff
 
 
-def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """Top-level keys that differ once secrets are unwrapped: what the engine computes when a
-    provider answers DIFF_UNKNOWN (``diffResource`` unwraps secrets, then ``PropertyMap.Diff``
-    with no key ignored, so a changed ``__provider`` blob is a change too)."""
-    diff = diff_maps(strip_secrets(dict(old)), strip_secrets(dict(new)))
-    return [] if diff is None else diff.changed_keys()
+def input_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> ObjectDiff | None:
+    """What the engine computes when a provider answers DIFF_UNKNOWN: ``diffResource`` unwraps
+    secrets, then ``PropertyMap.Diff`` with no key ignored (a changed ``__provider`` blob is a
+    change too). Its ``changed_keys()`` are the changed keys; :func:`detailed_diff_paths`, the
+    detailed diff."""
+    return diff_maps(strip_secrets(dict(old)), strip_secrets(dict(new)))
 
 
-def detailed_diff_paths(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[list[str | int]]:
-    """The paths of ``NewDetailedDiffFromObjectDiff`` (``plugin/provider.go``) over the diff that
-    :func:`changed_keys` takes: every added, deleted or updated leaf, objects and arrays walked
-    into. On DIFF_UNKNOWN ``applyReplaceOnChanges`` matches ``replace_on_changes`` against these,
-    so ``tags.a`` replaces on a change below ``tags``."""
-    diff = diff_maps(strip_secrets(dict(old)), strip_secrets(dict(new)))
+def detailed_diff_paths(diff: ObjectDiff) -> list[list[str | int]]:
+    """The paths of ``NewDetailedDiffFromObjectDiff`` (``plugin/provider.go``): every added,
+    deleted or updated leaf, objects and arrays walked into. On DIFF_UNKNOWN
+    ``applyReplaceOnChanges`` matches ``replace_on_changes`` against these, so ``tags.a``
+    replaces on a change below ``tags``."""
     paths: list[list[str | int]] = []
-    if diff is not None:
-        _object_paths([], diff, paths)
+    _object_paths([], diff, paths)
     return paths
 
 

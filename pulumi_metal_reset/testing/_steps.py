@@ -20,7 +20,7 @@ from ._deletes import delete_one
 from ._deployment import Deployment, Registered, StepFailed
 from ._paths import parse_path, path_contains, process_ignore_changes
 from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
-from ._propdiff import changed_keys, detailed_diff_paths, maps_equal, short_diff
+from ._propdiff import detailed_diff_paths, input_diff, maps_equal, short_diff
 from ._provider import (
     DIFF_NONE,
     DIFF_SOME,
@@ -220,7 +220,6 @@ def _generate_and_apply(
         )
     step.reported_keys = keys
     detailed = bool(answer.detailed_paths)
-    step.diffs, step.diff_marks = _display_diff(old, new, inputs, keys, detailed=detailed)
     if changes != DIFF_SOME and not old.pending_replacement:
         step.op = "same"
         # `getDiffInfo`: a same step never prints a property diff, only a protect change.
@@ -228,6 +227,7 @@ def _generate_and_apply(
         _validate(d, urn, ["same"], new)
         new.id, new.outputs = old.id, dict(old.outputs)
         return _finish(d, urn, new, step)
+    step.diffs, step.diff_marks = _display_diff(old, new, inputs, keys, detailed=detailed)
     if not replace_keys and not detailed_replace and not old.pending_replacement:
         step.op = "update"
         _validate(d, urn, ["update"], new)
@@ -297,11 +297,15 @@ def diff_resource(
     if answer.changes != DIFF_UNKNOWN:
         return answer
     ignored, _ = process_ignore_changes(news, old.inputs, ignore_changes)
-    keys = changed_keys(old.inputs, ignored)
-    if not keys:
+    diff = input_diff(old.inputs, ignored)
+    if diff is None:
         return replace(answer, changes=DIFF_NONE)
-    paths = detailed_diff_paths(old.inputs, ignored)
-    return replace(answer, changes=DIFF_SOME, changed_keys=keys, detailed_paths=paths)
+    return replace(
+        answer,
+        changes=DIFF_SOME,
+        changed_keys=diff.changed_keys(),
+        detailed_paths=detailed_diff_paths(diff),
+    )
 
 
 def _display_diff(
