@@ -232,27 +232,35 @@ class Deployment:
                 return
             old = self.olds.get(urn)
             old_outputs = old.outputs if old is not None else {}
-            self._check_and_record_outputs(urn, old_outputs, outputs)
-            res.outputs = outputs
+            if self._check_and_record_outputs(urn, old_outputs, outputs):
+                res.outputs = outputs
 
     def _check_and_record_outputs(
         self, urn: str, old_outputs: PropertyMap, outputs: PropertyMap
-    ) -> None:
-        """``executeRegisterResourceOutputs``: outputs against the plan, and into a new plan."""
+    ) -> bool:
+        """``executeRegisterResourceOutputs``: outputs against the plan, and into a new plan.
+        False when they violate it: the error returns before the outputs are set, and the
+        deployment bails."""
         plan = self.options.plan
         if plan is not None:
             resource_plan = plan.get(urn)
+            problem = None
             if resource_plan is None or resource_plan.goal is None:
-                self.error(urn, f"no plan for resource {urn}")
+                problem = f"no plan for resource {urn}"
             else:
                 try:
                     check_diff(old_outputs, outputs, resource_plan.goal.output_diff)
                 except PlanViolation as violation:
-                    self.error(urn, f"resource violates plan: {violation}")
+                    problem = f"resource violates plan: {violation}"
+            if problem is not None:
+                self.error(urn, problem)
+                self.bailed = True
+                return False
         new_plan = self.new_plans.get(urn)
         if self.options.generate_plan and new_plan is not None and new_plan.goal is not None:
             new_plan.goal.output_diff = PlanDiff.between(old_outputs, outputs)
             new_plan.outputs = dict(outputs)
+        return True
 
     def finish_stack_outputs(self) -> PropertyMap:
         """The stack outputs to save: the program's, merged over the old ones when the run
@@ -264,7 +272,8 @@ class Deployment:
         if self.errored:
             outputs = {**self.old_outputs, **new}
         with self.lock:
-            self._check_and_record_outputs(self.stack_urn, self.old_outputs, outputs)
+            if not self._check_and_record_outputs(self.stack_urn, self.old_outputs, outputs):
+                return dict(self.old_outputs)  # the stack's SameStep kept the old ones
         return outputs
 
     def check_targets(self) -> bool:

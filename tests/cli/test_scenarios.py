@@ -368,6 +368,21 @@ def test_refresh_leaves_a_child_of_a_resource_gone_without_a_parent(stack: Backe
     assert after["d"].get("parent", "") == ""  # the export leaves an empty parent out
 
 
+def test_outputs_that_violate_the_plan_are_not_saved(stack: Backend) -> None:
+    """``executeRegisterResourceOutputs``: registered outputs the plan did not expect return
+    "resource violates plan" before they are set, and the deployment bails: the stack and the
+    component keep their old outputs."""
+    stack.run("up", {"nondet": "true"})
+    before = stack.export()
+
+    result = stack.run("up", {"nondet": "true"}, strict=True)
+
+    after = stack.export()
+    assert not result.ok
+    assert after["g"]["outputs"]["stamp"] == before["g"]["outputs"]["stamp"]
+    assert after["counter-dev"]["outputs"]["stamp"] == before["counter-dev"]["outputs"]["stamp"]
+
+
 def test_import_fails_in_the_dynamic_provider_server(stack: Backend) -> None:
     """``ImportStep.Apply``: Read with only the ID; the dynamic-provider server looks for the
     serialized provider in the empty state and fails before any provider code runs."""

@@ -4,6 +4,8 @@
 # see the sibling module that Python imports at run time from the program directory.
 # mypy: disable-error-code="import-not-found"
 
+import time
+
 import pulumi
 from counter_provider import Counter
 
@@ -47,6 +49,8 @@ if config.get_bool("with_b") is not False:
         "g",
         opts=pulumi.ResourceOptions(protect=config.get_bool("protect_g")),
     )
+    if config.get_bool("nondet"):  # outputs that differ on every run, as a timestamp would
+        group.register_outputs({"stamp": str(time.time_ns())})
     b = Counter(
         "b",
         {
@@ -68,5 +72,8 @@ if config.get_bool("duplicate_a"):
 
 if config.get("log_error"):
     pulumi.log.error(config.require("log_error"))
+
+if config.get_bool("nondet"):
+    pulumi.export("stamp", str(time.time_ns()))
 
 pulumi.log.info("counter program ran")
