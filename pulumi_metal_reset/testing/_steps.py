@@ -8,7 +8,8 @@ the engine's own input diff on DIFF_UNKNOWN) → ``continueStepsFromDiff``
 (``applyReplaceOnChanges``, protect, the re-check of a replacement with the program's inputs and no
 olds, the program's ``deleteBeforeReplace`` over the provider's) → ``validateSteps`` (plan ops,
 creates an untargeted resource depends on). Steps are applied as ``step.go`` applies them, then
-the executor marks outputs secret (``additionalSecretOutputs`` and inputs that were secret).
+the executor marks outputs secret (``additionalSecretOutputs`` and inputs that were secret). The
+diff itself, replace-on-changes and the ``[diff: ...]`` marks live in ``_diffs``.
 """
 
 from __future__ import annotations
@@ -18,17 +19,11 @@ from dataclasses import replace
 
 from ._deletes import delete_one
 from ._deployment import Deployment, Registered, StepFailed
-from ._paths import parse_path, path_contains, process_ignore_changes
+from ._diffs import apply_replace_on_changes, diff_resource, display_diff
+from ._paths import process_ignore_changes
 from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
-from ._propdiff import detailed_diff_paths, input_diff, maps_equal, short_diff
-from ._provider import (
-    DIFF_NONE,
-    DIFF_SOME,
-    DIFF_UNKNOWN,
-    DiffAnswer,
-    ProviderClient,
-    ProviderError,
-)
+from ._propdiff import maps_equal
+from ._provider import DIFF_NONE, DIFF_SOME, DiffAnswer, ProviderError
 from ._records import Goal, Step
 from ._state import ResourceState
 from ._wire import PropertyMap, go_string, is_secret, make_secret, to_display
@@ -206,18 +201,8 @@ def _generate_and_apply(
         return _finish(d, urn, kept, step)
 
     answer = _diff(d, goal, urn, old, inputs, targeted_replace)
-    changes, replace_keys, keys = answer.changes, list(answer.replaces), list(answer.changed_keys)
-    # `applyReplaceOnChanges`: changed keys under a path become replace keys, and a detailed-diff
-    # entry under one (the engine's own diff on DIFF_UNKNOWN) turns the diff into a replace.
-    detailed_replace = False
-    if changes == DIFF_SOME and goal.replace_on_changes:
-        parsed = [p for p in (parse_path(t) for t in goal.replace_on_changes) if p is not None]
-        for key in keys:
-            if any(path_contains(path, [key]) for path in parsed) and key not in replace_keys:
-                replace_keys.append(key)
-        detailed_replace = any(
-            path_contains(path, entry) for path in parsed for entry in answer.detailed_paths
-        )
+    changes, keys = answer.changes, list(answer.changed_keys)
+    replace_keys, detailed_replace = apply_replace_on_changes(answer, goal.replace_on_changes)
     step.reported_keys = keys
     detailed = bool(answer.detailed_paths)
     if changes != DIFF_SOME and not old.pending_replacement:
@@ -227,7 +212,7 @@ def _generate_and_apply(
         _validate(d, urn, ["same"], new)
         new.id, new.outputs = old.id, dict(old.outputs)
         return _finish(d, urn, new, step)
-    step.diffs, step.diff_marks = _display_diff(old, new, inputs, keys, detailed=detailed)
+    step.diffs, step.diff_marks = display_diff(old, new, inputs, keys, detailed=detailed)
     if not replace_keys and not detailed_replace and not old.pending_replacement:
         step.op = "update"
         _validate(d, urn, ["update"], new)
@@ -248,7 +233,7 @@ def _generate_and_apply(
     if custom and not targeted_replace:
         # "we need to recompute the default values": the program's inputs, no olds.
         new.inputs = _check(d, goal, urn, {}, dict(goal.properties), seed)
-        step.diffs, step.diff_marks = _display_diff(old, new, new.inputs, keys, detailed=detailed)
+        step.diffs, step.diff_marks = display_diff(old, new, new.inputs, keys, detailed=detailed)
     provider_dbr = answer.delete_before_replace
     dbr = provider_dbr if goal.delete_before_replace is None else goal.delete_before_replace
     if dbr:
@@ -283,48 +268,6 @@ def _diff(
     if answer.changes not in (DIFF_NONE, DIFF_SOME):
         raise _fail(d, urn, f"unrecognized diff state for {urn}: {answer.changes}")
     return answer
-
-
-def diff_resource(
-    provider: ProviderClient, old: ResourceState, news: PropertyMap, ignore_changes: list[str]
-) -> DiffAnswer:
-    """``diffResource``: the provider's Diff (``old``'s outputs and inputs against ``news``);
-    on DIFF_UNKNOWN the engine's own diff of ``old``'s inputs against ``news`` after
-    ``ignore_changes``, secrets unwrapped; with no change found, the provider's own keys stay,
-    as upstream only sets them on a change. Used by registration and by refresh. A failed call
-    raises ProviderError."""
-    answer = provider.diff(old, news, ignore_changes)
-    if answer.changes != DIFF_UNKNOWN:
-        return answer
-    ignored, _ = process_ignore_changes(news, old.inputs, ignore_changes)
-    diff = input_diff(old.inputs, ignored)
-    if diff is None:
-        return replace(answer, changes=DIFF_NONE)
-    return replace(
-        answer,
-        changes=DIFF_SOME,
-        changed_keys=diff.changed_keys(),
-        detailed_paths=detailed_diff_paths(diff),
-    )
-
-
-def _display_diff(
-    old: ResourceState,
-    new: ResourceState,
-    inputs: PropertyMap,
-    include: list[str],
-    *,
-    detailed: bool = False,
-) -> tuple[list[str], list[str]]:
-    """``getDiffInfo``: old inputs against new inputs, ``~protect`` when protect changed, kept
-    to the keys the diff reported when it reported any. With a detailed diff (the engine's own,
-    on DIFF_UNKNOWN) it is ``TranslateDetailedDiff``'s, which hides no ``__`` key."""
-    marks = short_diff(old.inputs, inputs, hide_internal=not detailed)
-    if old.protect != new.protect:
-        marks.append("~protect")
-    if include:
-        marks = [m for m in marks if m[1:] in include]
-    return sorted({m[1:] for m in marks if m[1:] != "protect"}), marks
 
 
 def _validate(

@@ -19,6 +19,7 @@ from typing import cast
 
 import pytest
 
+from pulumi_metal_reset.testing._diffs import diff_resource, display_diff
 from pulumi_metal_reset.testing._provider import (
     DIFF_NONE,
     DIFF_SOME,
@@ -27,7 +28,6 @@ from pulumi_metal_reset.testing._provider import (
     ProviderClient,
 )
 from pulumi_metal_reset.testing._state import ResourceState, save_state
-from pulumi_metal_reset.testing._steps import _display_diff, diff_resource
 from pulumi_metal_reset.testing._urns import make_urn, urn_name, urn_type
 from pulumi_metal_reset.testing._wire import PropertyMap
 from pulumi_metal_reset.testing.engine import UNKNOWN, ProjectError, Secret, TestEngine
@@ -413,8 +413,8 @@ def test_diff_unknown_shows_a_changed_provider_blob_as_the_detailed_diff_does() 
     new = replace(old, inputs={"__provider": "2", "x": 2})
 
     # The dynamic server sends no changed keys with a definite answer, so nothing narrows there.
-    shown = _display_diff(old, new, new.inputs, ["__provider", "x"], detailed=True)
-    hidden = _display_diff(old, new, new.inputs, [])
+    shown = display_diff(old, new, new.inputs, ["__provider", "x"], detailed=True)
+    hidden = display_diff(old, new, new.inputs, [])
 
     assert shown == (["__provider", "x"], ["~__provider", "~x"])
     assert hidden == (["x"], ["~x"])
