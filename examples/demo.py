@@ -4,7 +4,9 @@
 consume-secret example against the emulator, with a throw-away GnuPG key and `pass` store in a
 temporary folder; it ends with the password in `pass` and nowhere in the stack's state.
 
-Everything that points at the emulator comes from the demo stack's config, `Pulumi.demo.yaml`.
+Everything that points at the emulator comes from the demo stack's config, `Pulumi.demo.yaml`;
+`--port 0` starts the emulator on any free port instead and points the demo's copy of the stack
+at it (the tests do, since 18787 may be taken on a shared machine).
 With the Pulumi CLI on PATH this is a real `pulumi up` on a local file backend in a temporary
 folder; without it the same program runs through `pulumi_metal_reset.testing.TestEngine` (the
 real Python SDK and provider server, a stand-in engine), and the demo says so.
@@ -12,6 +14,7 @@ real Python SDK and provider server, a stand-in engine), and the demo says so.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -219,12 +222,25 @@ def emulator_port() -> int:
     return port
 
 
+def point_at(project: Path, url: str) -> None:
+    """Set the copied demo stack's endpoint to the emulator actually listening (--port 0)."""
+    path = project / f"Pulumi.{STACK}.yaml"
+    stack = yaml.safe_load(path.read_text())
+    stack["config"]["equinix:endpoint"] = url
+    path.write_text(yaml.safe_dump(stack, sort_keys=False))
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args not in ([], ["--deliver"]):
-        raise SystemExit("usage: demo.py [--deliver]")
-    delivering = args == ["--deliver"]
-    port = emulator_port()
+    parser = argparse.ArgumentParser(prog="demo.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--deliver", action="store_true", help="the write-only delivery demo")
+    parser.add_argument(
+        "--port",
+        type=int,
+        help=f"the emulator's port (default: the one in Pulumi.{STACK}.yaml; 0: any free one)",
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    delivering = bool(args.deliver)
+    port = emulator_port() if args.port is None else args.port
     with tempfile.TemporaryDirectory(prefix="metal-reset-demo-") as tmp:
         if delivering:
             banner("a throw-away GnuPG key and pass store, as your shell would have them")
@@ -238,7 +254,11 @@ def main(argv: list[str] | None = None) -> None:
                 f"free the port or change equinix:endpoint in Pulumi.{STACK}.yaml."
             ) from None
         try:
-            print(f"Emulator listening at {emulator.url} (from Pulumi.{STACK}.yaml)")
+            if args.port is None:
+                print(f"Emulator listening at {emulator.url} (from Pulumi.{STACK}.yaml)")
+            else:
+                point_at(project, emulator.url)
+                print(f"Emulator listening at {emulator.url} (--port {args.port})")
             runner: Runner
             if shutil.which("pulumi"):
                 print("Pulumi CLI found: running real `pulumi` commands on a local file backend.")

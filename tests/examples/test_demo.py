@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_demo_runs_and_masks_the_password() -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "demo.py")],
+        # any free port: the demo's own 18787 may be taken on a shared machine
+        [sys.executable, str(ROOT / "examples" / "demo.py"), "--port", "0"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -37,7 +38,7 @@ def test_demo_runs_and_masks_the_password() -> None:
 @pytest.mark.secret_store
 def test_the_delivery_demo_ends_with_the_password_in_pass_only() -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "demo.py"), "--deliver"],
+        [sys.executable, str(ROOT / "examples" / "demo.py"), "--deliver", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=300,
