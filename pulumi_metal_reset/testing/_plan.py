@@ -149,6 +149,15 @@ def _string_set_diff(expected: list[str], actual: list[str]) -> str | None:
     return "; ".join(parts)
 
 
+def _property_key_diff(expected: list[str], actual: list[str]) -> str | None:
+    """``diffPropertyKeys``, which sizes the program's list by the plan's (``make([]string,
+    len(a))``): with fewer keys than planned the rest count as empty names (``added ; deleted
+    serial``). With more, the CLI's engine panics (index out of range); the test engine reports
+    the difference instead."""
+    padded = actual + [""] * (len(expected) - len(actual))
+    return _string_set_diff(expected, padded)
+
+
 def check_diff(olds: Mapping[str, Any], news: Mapping[str, Any], plan: PlanDiff) -> None:
     """``checkDiff``: raise with ``properties changed: ...`` when news leave the planned diff."""
     changes: list[str] = []
@@ -220,16 +229,17 @@ def check_goal(
         raise PlanViolation(f"deleteBeforeReplace changed (expected {text})")
     if goal.import_id != expected.id:
         raise PlanViolation(f"importID changed (expected {expected.id})")
-    for what, planned, actual in (
-        ("ignoreChanges", expected.ignore_changes, goal.ignore_changes),
+    for what, planned, actual, differ in (
+        ("ignoreChanges", expected.ignore_changes, goal.ignore_changes, _string_set_diff),
         (
             "additionalSecretOutputs",
             expected.additional_secret_outputs,
             goal.additional_secret_outputs,
+            _property_key_diff,
         ),
-        ("dependencies", expected.dependencies, goal.dependencies),
+        ("dependencies", expected.dependencies, goal.dependencies, _string_set_diff),
     ):
-        message = _string_set_diff(planned, actual)
+        message = differ(planned, actual)
         if message is not None:
             raise PlanViolation(f"{what} changed: {message}")
     check_diff(old_inputs or {}, inputs, expected.input_diff)

@@ -255,6 +255,23 @@ def test_an_input_the_plan_did_not_expect_violates_it(stack: Backend, tmp_path: 
     assert stack.mutations() == []
 
 
+def test_one_secret_output_fewer_than_planned_reads_as_the_engine_words_it(
+    stack: Backend, tmp_path: Path
+) -> None:
+    """``diffPropertyKeys`` sizes the program's list by the plan's, so a key the program no
+    longer names shows as an empty name added: ``added ; deleted serial``."""
+    plan = tmp_path / "plan.json"
+    stack.run("preview", {"secret_outputs": "serial", **NO_B}, save_plan=plan)
+
+    result = stack.run("up", NO_B, plan=plan)
+
+    assert not result.ok
+    assert result.shows(
+        f"resource {URN_A} violates plan: additionalSecretOutputs changed: added ; deleted serial"
+    )
+    assert stack.mutations() == []
+
+
 def test_an_operation_beyond_the_plan_violates_it(stack: Backend, tmp_path: Path) -> None:
     """``ConstrainedTo``: a planned same allows only a same, so a forced replace is refused."""
     stack.run("up", NO_B)
