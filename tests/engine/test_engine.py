@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -550,6 +551,35 @@ def test_exports_carry_created_and_modified_as_the_engine_records_them(
     assert updated["a"] == (first, "2027-01-15T08:03:20.5Z")
     assert unchanged["a"] == updated["a"]
     assert refreshed["a"] == (first, "2027-01-15T08:06:40.5Z")
+
+
+def test_a_plan_holding_the_default_provider_as_the_cli_writes_it_is_followed(
+    counter: CounterProject, tmp_path: Path
+) -> None:
+    """A plan the CLI saved also plans its default provider (a `same` here); the engine
+    registers that provider itself, so the planned operation is not missing."""
+    counter.engine(with_b="false").up()
+    plan = tmp_path / "plan.json"
+    counter.engine(with_b="false").preview(save_plan=plan)
+    document = json.loads(plan.read_text())
+    provider = "urn:pulumi:dev::counter::pulumi:providers:pulumi-python::default"
+    document["resourcePlans"][provider] = {
+        "goal": {
+            "type": "pulumi:providers:pulumi-python",
+            "name": "default",
+            "custom": True,
+            "inputDiff": {},
+            "outputDiff": {},
+            "protect": False,
+            "customTimeouts": {},
+        },
+        "steps": ["same"],
+    }
+    plan.write_text(json.dumps(document))
+
+    result = counter.engine(with_b="false").up(plan=plan)
+
+    assert result.ok, result.error
 
 
 def test_a_urn_name_may_hold_the_delimiter() -> None:
