@@ -59,6 +59,8 @@ class RunResult:
     failed_line: bool = field(default=False, repr=False)
     #: The CLI's own last error line (``--expect-no-changes``), outside the Diagnostics.
     command_error: str | None = None
+    #: What the CLI prints after the display (where ``--save-plan`` wrote the plan).
+    command_info: str | None = field(default=None, repr=False)
     #: Policy packs run (``policy_packs=``), and what they reported, in the CLI's shape
     #: (messages through the CLI's filter of secret config values).
     policy_packs: list[PackInfo] = field(default_factory=list, repr=False)
@@ -136,6 +138,8 @@ class RunResult:
             parts.append(_display.summary_text(self.steps, self.dry_run, errored))
         if self.command_error:
             parts.append(f"error: {self.command_error}")
+        if self.command_info:
+            parts.append(self.command_info)
         return "\n\n".join(p for p in parts if p) + "\n"
 
 

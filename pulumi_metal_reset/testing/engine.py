@@ -170,6 +170,11 @@ class TestEngine:
         result = _expect_no_changes(result, expect_no_changes, "preview")
         if save_plan is not None and result.ok:
             write_plan(Path(save_plan), deployment.new_plans, self._plan_config())
+            # `pulumi preview --save-plan` (preview.go), after the display:
+            result.command_info = (
+                f"Update plan written to '{save_plan}'\nRun `pulumi up --plan='{save_plan}'` "
+                "to constrain the update to the operations planned by this preview"
+            )
         return result
 
     def up(

@@ -582,6 +582,24 @@ def test_a_plan_holding_the_default_provider_as_the_cli_writes_it_is_followed(
     assert result.ok, result.error
 
 
+def test_a_saved_plan_says_where_it_went_and_how_to_use_it(
+    counter: CounterProject, tmp_path: Path
+) -> None:
+    """``preview.go``: after the display, `--save-plan` prints where the plan went and the
+    `pulumi up --plan` that uses it (a failed preview writes no plan, and says nothing)."""
+    plan = tmp_path / "plan.json"
+
+    text = counter.engine(with_b="false").preview(save_plan=plan).render()
+    failed = counter.engine(with_b="false", count="-1").preview(save_plan=tmp_path / "no.json")
+
+    assert text.endswith(
+        f"Update plan written to '{plan}'\nRun `pulumi up --plan='{plan}'` to constrain the "
+        "update to the operations planned by this preview\n"
+    )
+    assert not failed.ok
+    assert "Update plan written" not in failed.render()
+
+
 def test_a_urn_name_may_hold_the_delimiter() -> None:
     """urn.go's Name is everything after the third `::`; Type the last `$`-joined type."""
     urn = make_urn("dev", "proj", "my:mod:Parent$metal:index:Token", "ops::primary")
