@@ -179,13 +179,14 @@ class Deployment:
             self.diagnostics.append(Diagnostic("info", message, urn))
 
     def log(self, entry: LogEntry) -> None:
-        """A message logged by the program; an error fails the run, as in the CLI."""
+        """A message logged through the engine's ``Log``: errors and warnings are shown among
+        the Diagnostics, and an error fails nothing (``hostServer.Log`` only reports it)."""
         with self.lock:
             self.logs.append(entry)
             if entry.severity in ("error", "warning"):
-                self.diagnostics.append(Diagnostic(entry.severity, entry.message, entry.urn))
-            if entry.severity == "error":
-                self.errored = True
+                self.diagnostics.append(
+                    Diagnostic(entry.severity, entry.message, entry.urn, logged=True)
+                )
 
     def add_step(self, step: Step) -> None:
         """Record a step (in the order steps complete)."""

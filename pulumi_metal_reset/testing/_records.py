@@ -47,6 +47,8 @@ class Diagnostic:
     severity: str
     message: str
     urn: str = ""
+    #: Logged by the program or a provider (the engine's ``Log``), not raised by the engine.
+    logged: bool = False
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"

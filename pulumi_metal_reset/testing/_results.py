@@ -158,7 +158,12 @@ def build_result(
 ) -> RunResult:
     """The result of a run, as the CLI would report it."""
     diagnostics = list(d.diagnostics)
-    errors = [x.message for x in diagnostics if x.severity == "error"]
+    # An error the program logged fails nothing by itself (the Python exec script exits 0 after
+    # a program that returns); when the program failed, the errors it logged say why.
+    program_failed = program_error is not None
+    errors = [
+        x.message for x in diagnostics if x.severity == "error" and (program_failed or not x.logged)
+    ]
     # A program that failed because its resource was invalid reports nothing more: the engine
     # bailed ("resource ... is invalid") and cancelled the program.
     invalid = set(policies.invalid) if policies is not None else set()

@@ -400,6 +400,16 @@ def test_outputs_that_violate_the_plan_are_not_saved(stack: Backend) -> None:
     assert after["counter-dev"]["outputs"]["stamp"] == before["counter-dev"]["outputs"]["stamp"]
 
 
+def test_an_error_the_program_logs_fails_nothing(stack: Backend) -> None:
+    """``hostServer.Log`` only reports a logged error, and the Python exec script exits 0
+    after a program that returns: the up succeeds, and the message is shown."""
+    result = stack.run("up", {"log_error": "quota exceeded", **NO_B})
+
+    assert result.ok, result.text
+    assert result.shows("quota exceeded")
+    assert stack.mutations() == [("create", "a")]
+
+
 def test_import_fails_in_the_dynamic_provider_server(stack: Backend) -> None:
     """``ImportStep.Apply``: Read with only the ID; the dynamic-provider server looks for the
     serialized provider in the empty state and fails before any provider code runs."""
