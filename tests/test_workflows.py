@@ -219,12 +219,36 @@ def test_the_example_previews_once_then_applies_that_plan_then_audits() -> None:
 # The guard, run for real -------------------------------------------------------------------
 
 
-def _step(urn_name: str, op: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> Any:
+#: A secret input's value as the CLI writes it into a plan file (ciphertext; its key is plain).
+CIPHER = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def _step(
+    urn_name: str,
+    op: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    secret: tuple[str, ...] = ("auth_token",),
+) -> Any:
+    """One step of `preview --json` (secret inputs shown as "[secret]", as `json.go` masks
+    them), with `_plan` holding the plan file's entry for it (`inputDiff` from the values)."""
     urn = f"urn:pulumi:prod::credentials::{TOKEN_TYPE}::{urn_name}"
     step: dict[str, Any] = {"op": op, "urn": urn, "provider": "", "detailedDiff": None}
     for key, inputs in (("oldState", old), ("newState", new)):
         if inputs is not None:
-            step[key] = {"urn": urn, "custom": True, "type": TOKEN_TYPE, "inputs": inputs}
+            shown = {k: "[secret]" if k in secret else v for k, v in inputs.items()}
+            step[key] = {"urn": urn, "custom": True, "type": TOKEN_TYPE, "inputs": shown}
+    before, after = old or {}, new or {}
+
+    def value(key: str) -> Any:
+        return CIPHER | {"ciphertext": "v1:..."} if key in secret else after[key]
+
+    diff = {
+        "adds": {k: value(k) for k in after if k not in before},
+        "deletes": [k for k in before if k not in after],
+        "updates": {k: value(k) for k in after if k in before and before[k] != after[k]},
+    }
+    step["_plan"] = {"goal": {"type": TOKEN_TYPE, "inputDiff": diff}, "steps": [op]}
     return step
 
 
@@ -253,9 +277,12 @@ def guard(tmp_path: Path) -> Any:
     (step,) = [s for s in _steps(_load(ROTATION)) if s.get("id") == "due"]
 
     def run(*steps: Any) -> tuple[subprocess.CompletedProcess[str], str, str]:
+        shown = [{k: v for k, v in step.items() if k != "_plan"} for step in steps]
         (tmp_path / "preview.json").write_text(
-            json.dumps({"steps": [STACK_STEP, *steps], "changeSummary": {}})
+            json.dumps({"steps": [STACK_STEP, *shown], "changeSummary": {}})
         )
+        plans = {step["urn"]: step["_plan"] for step in steps if "_plan" in step}
+        (tmp_path / "plan.json").write_text(json.dumps({"resourcePlans": plans}))
         output, summary = tmp_path / "output", tmp_path / "summary"
         output.write_text("")
         summary.write_text("")
@@ -311,6 +338,23 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
             _step("ops", "update", OLD, OLD | {"rotation_triggers": {"t": "2"}}),
             "(rotation_triggers)",
         ),
+        (
+            _step(
+                "ops", "update", OLD, DUE | {"email": "new@example.com"}, ("auth_token", "email")
+            ),
+            "(email, rotation_slot)",
+        ),
+        (
+            _step(
+                "ops",
+                "update",
+                OLD | {"rotation_triggers": {"t": "1"}},
+                DUE | {"rotation_triggers": {"t": "2"}},
+                ("auth_token", "rotation_triggers"),
+            ),
+            "(rotation_slot, rotation_triggers)",
+        ),
+        ({**_step("ops", "update", OLD, DUE), "_plan": {}}, "(an input the plan does not show)"),
         (_step("ops", "create", None, DUE), "create urn:"),
         (_step("ops", "replace", OLD, DUE), "replace urn:"),
         (_step("ops", "delete", OLD, None), "delete urn:"),
@@ -322,7 +366,17 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
             "update urn:",
         ),
     ],
-    ids=["email", "trigger", "create", "replace", "delete", "other-type"],
+    ids=[
+        "email",
+        "trigger",
+        "secret-email",
+        "secret-trigger",
+        "not-in-the-plan",
+        "create",
+        "replace",
+        "delete",
+        "other-type",
+    ],
 )
 def test_guard_refuses_anything_but_due_rotations(guard: Any, step: Any, says: str) -> None:
     result, output, summary = guard(_step("fine", "update", OLD, DUE), step)
