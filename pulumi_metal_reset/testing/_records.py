@@ -47,7 +47,7 @@ class Diagnostic:
     severity: str
     message: str
     urn: str = ""
-    #: Logged by the program or a provider (the engine's ``Log``), not raised by the engine.
+    #: Logged by the program (the engine's ``Log``), not raised by the engine.
     logged: bool = False
 
     def __str__(self) -> str:

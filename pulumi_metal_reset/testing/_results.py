@@ -159,7 +159,7 @@ def build_result(
     """The result of a run, as the CLI would report it."""
     diagnostics = list(d.diagnostics)
     # An error the program logged fails nothing by itself (the Python exec script exits 0 after
-    # a program that returns); when the program failed, the errors it logged say why.
+    # a program that returns); when the program failed, the errors it logged are reported too.
     program_failed = program_error is not None
     errors = [
         x.message for x in diagnostics if x.severity == "error" and (program_failed or not x.logged)
@@ -173,7 +173,11 @@ def build_result(
         # its channel closed.
         diagnostics.insert(0, Diagnostic("error", program_error, ""))
         errors.insert(0, program_error)
-    elif program_error is not None and not errors and not refused:
+    elif program_error is not None and not refused and not any(
+        x.severity == "error" and not x.logged for x in diagnostics
+    ):
+        # No error of the engine's explains it: the program's own failure does (an error it
+        # logged before failing may be unrelated).
         diagnostics.append(Diagnostic("error", program_error, ""))
         errors.append(program_error)
     violations = list(policies.violations) if policies is not None else []

@@ -27,8 +27,9 @@ What the test engine leaves out:
   (``calculateDependentReplacements`` in ``step_generator.go``), and so does not refuse one that
   is protected.
 - When the step generator stops the run (a protect refusal, an untargeted create the plan
-  needs, a plan violation, a Check failure), later registrations still get their steps; the
-  engine cancels them (``deployment_executor.go``, the main loop's ``cancel()``).
+  needs, a plan violation, outputs that violate the plan, a Check failure), later registrations
+  still get their steps; the engine cancels them (``deployment_executor.go``, the main loop's
+  ``cancel()``).
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
   does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
   stay deterministic.

@@ -400,6 +400,18 @@ def test_outputs_that_violate_the_plan_are_not_saved(stack: Backend) -> None:
     assert after["counter-dev"]["outputs"]["stamp"] == before["counter-dev"]["outputs"]["stamp"]
 
 
+def test_stack_outputs_that_violate_the_plan_are_not_saved(stack: Backend) -> None:
+    """The stack's outputs alone, checked when the stack's outputs are finalised: they keep
+    their old values and the run fails (the CLI prints no diagnostic there: the ledger)."""
+    stack.run("up", {"nondet_stack": "true", **NO_B})
+    before = stack.export()["counter-dev"]["outputs"]["stamp"]
+
+    result = stack.run("up", {"nondet_stack": "true", **NO_B}, strict=True)
+
+    assert not result.ok
+    assert stack.export()["counter-dev"]["outputs"]["stamp"] == before
+
+
 def test_an_error_the_program_logs_fails_nothing(stack: Backend) -> None:
     """``hostServer.Log`` only reports a logged error, and the Python exec script exits 0
     after a program that returns: the up succeeds, and the message is shown."""

@@ -224,6 +224,17 @@ def test_a_duplicate_urn_fails_the_run_and_a_logged_error_fails_nothing(
     assert "error: quota exceeded" in logged.render()
 
 
+def test_a_program_that_fails_after_logging_an_error_reports_both(
+    counter: CounterProject,
+) -> None:
+    """The logged error may be unrelated to the failure: the failure is reported too."""
+    result = counter.engine(log_error="quota exceeded", raise_error="boom").preview()
+
+    assert not result.ok
+    assert "quota exceeded" in (result.error or "")
+    assert "boom" in (result.error or "")
+
+
 def test_resource_removed_from_program_is_deleted(counter: CounterProject) -> None:
     """A resource in state that the program no longer registers: preview shows delete without
     calling Delete; up calls Delete with the old outputs and drops it from state."""

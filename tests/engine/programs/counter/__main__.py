@@ -73,7 +73,10 @@ if config.get_bool("duplicate_a"):
 if config.get("log_error"):
     pulumi.log.error(config.require("log_error"))
 
-if config.get_bool("nondet"):
+if config.get("raise_error"):
+    raise RuntimeError(config.require("raise_error"))
+
+if config.get_bool("nondet") or config.get_bool("nondet_stack"):
     pulumi.export("stamp", str(time.time_ns()))
 
 pulumi.log.info("counter program ran")
