@@ -222,6 +222,13 @@ def emulator_port() -> int:
     return port
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port; give 0-65535 (0: any free one)")
+    return port
+
+
 def point_at(project: Path, url: str) -> None:
     """Set the copied demo stack's endpoint to the emulator actually listening (--port 0)."""
     path = project / f"Pulumi.{STACK}.yaml"
@@ -235,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deliver", action="store_true", help="the write-only delivery demo")
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port,
         help=f"the emulator's port (default: the one in Pulumi.{STACK}.yaml; 0: any free one)",
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)

@@ -319,6 +319,7 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
     result, output, summary = guard(
         _step("ops", "update", OLD, DUE),
         _step("billing", "update", OLD | {"__provider": "blob-0"}, DUE),  # a new blob alone
+        _step("audit", "same", OLD, OLD),  # an unchanged token
     )
     assert result.returncode == 0, result.stderr
     assert output == "due=true\n"
@@ -355,6 +356,12 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
             "(rotation_slot, rotation_triggers)",
         ),
         ({**_step("ops", "update", OLD, DUE), "_plan": {}}, "(an input the plan does not show)"),
+        (
+            # the provider calls a changed endpoint no change: a same whose inputs changed
+            _step("ops", "same", OLD, OLD | {"api_url": "https://metal.example.net/metal/v1"}),
+            "same urn:",
+        ),
+        (_step("ops", "update", OLD | {"deliver_to": "file"}, DUE), "(deliver_to, rotation_slot)"),
         (_step("ops", "create", None, DUE), "create urn:"),
         (_step("ops", "replace", OLD, DUE), "replace urn:"),
         (_step("ops", "delete", OLD, None), "delete urn:"),
@@ -372,6 +379,8 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
         "secret-email",
         "secret-trigger",
         "not-in-the-plan",
+        "same-with-changed-inputs",
+        "deleted-input",
         "create",
         "replace",
         "delete",
