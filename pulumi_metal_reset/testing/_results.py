@@ -173,8 +173,10 @@ def build_result(
         # its channel closed.
         diagnostics.insert(0, Diagnostic("error", program_error, ""))
         errors.insert(0, program_error)
-    elif program_error is not None and not refused and not any(
-        x.severity == "error" and not x.logged for x in diagnostics
+    elif (
+        program_error is not None
+        and not refused
+        and not any(x.severity == "error" and not x.logged for x in diagnostics)
     ):
         # No error of the engine's explains it: the program's own failure does (an error it
         # logged before failing may be unrelated).
