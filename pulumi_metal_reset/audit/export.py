@@ -166,6 +166,7 @@ def parse(text: str, source: str) -> ExportedStack:
     text = text.removeprefix("\ufeff")  # a byte-order mark, as from standard input
     if not text.strip():
         raise ExportError(f"{source} is empty; {_HINT}.")
+    too_deep = f"{source} is nested too deeply to be a stack export; {_HINT}."
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -173,9 +174,9 @@ def parse(text: str, source: str) -> ExportedStack:
             f"{source} is not JSON (line {err.lineno}, column {err.colno}: {err.msg}); {_HINT}."
         ) from None
     except RecursionError:
-        data = None
-    if data is None or _too_deep(data):
-        raise ExportError(f"{source} is nested too deeply to be a stack export; {_HINT}.")
+        raise ExportError(too_deep) from None
+    if _too_deep(data):
+        raise ExportError(too_deep)
     if not isinstance(data, dict):
         raise ExportError(f"{source} is not a stack export (not a JSON object); {_HINT}.")
     if "checkpoint" in data and "deployment" not in data:

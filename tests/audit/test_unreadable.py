@@ -42,6 +42,7 @@ CASES = {
         "quotes); give the output of `pulumi stack export`.",
     ),
     "array": ("[]", "{src} is not a stack export (not a JSON object); give the output of"),
+    "null": ("null", "{src} is not a stack export (not a JSON object); give the output of"),
     "version-2": (
         json.dumps({"version": 2, "deployment": {}}),
         "{src} has deployment version 2, and this audit reads versions 3 and 4;",
