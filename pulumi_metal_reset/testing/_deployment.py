@@ -305,8 +305,9 @@ class Deployment:
         plan = self.options.plan
         if plan is None or self.errored:
             return
+        provider = default_provider_urn(self.stack, self.project)
         for urn, resource_plan in plan.items():
-            if not resource_plan.ops or urn == default_provider_urn(self.stack, self.project):
+            if not resource_plan.ops or urn == provider:
                 continue
             if resource_plan.ops == ["delete"] and urn not in {r.urn for r in self.old_resources}:
                 continue

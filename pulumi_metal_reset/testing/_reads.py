@@ -131,6 +131,7 @@ def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceS
         step.error, step.failed = message, True
         d.add_step(step)
         return None
+    now = d.now()  # ImportStep.Apply sets both
     new = ResourceState(
         urn=urn,
         type=type_,
@@ -140,9 +141,9 @@ def import_one(d: Deployment, urn: str, type_: str, import_id: str) -> ResourceS
         inputs=read.inputs or {},
         outputs=read.outputs,
         import_id=import_id,
-        created=d.now(),  # ImportStep.Apply
+        created=now,
+        modified=now,
     )
-    new.modified = new.created
     step.new = new
     step.outputs = to_display(new.outputs)
     d.add_step(step)
