@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 from pydantic import ConfigDict
 
@@ -127,6 +129,15 @@ class Process:
     popen: subprocess.Popen[str]
     url: str
     startup_s: float
+
+
+def skip_without_ipv6_loopback() -> None:
+    """Skip the calling test where this machine cannot bind ::1."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
 
 
 def start_cli(*args: str, verbose: bool = False) -> Process:

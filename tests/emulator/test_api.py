@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_metal_reset.emulator import DEV_TOKEN, DEV_USER, Emulator, PortInUseError
 
-from .support import Client, error_body, new_password, spec_statuses
+from .support import Client, error_body, new_password, skip_without_ipv6_loopback, spec_statuses
 
 
 def test_delete_rotates_to_a_fresh_password_each_time(
@@ -216,11 +216,7 @@ def test_empty_token_maps_are_refused() -> None:
 
 
 def test_ipv6_loopback_works() -> None:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        pytest.skip("no IPv6 loopback here")
+    skip_without_ipv6_loopback()
     with Emulator(host="::1") as emu, Client(emu.url) as client:
         assert emu.url.startswith("http://[::1]:")
         new_password(client.delete())

@@ -6,7 +6,6 @@ import http.client
 import json
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,14 @@ import pytest
 
 from pulumi_metal_reset.emulator import DEV_TOKEN
 
-from .support import Client, Process, error_body, new_password, start_cli
+from .support import (
+    Client,
+    Process,
+    error_body,
+    new_password,
+    skip_without_ipv6_loopback,
+    start_cli,
+)
 
 SECRET = "cli-secret-token-0123456789"
 
@@ -202,11 +208,7 @@ def test_bad_flags_exit_2_with_a_reason(args: list[str], message: str) -> None:
 
 def test_a_bracketed_ipv6_host_is_the_address_inside() -> None:
     """`--host [::1]` is written as in a URL; it listens on ::1, not on a name lookup."""
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        pytest.skip("no IPv6 loopback here")
+    skip_without_ipv6_loopback()
     process = start_cli("--host", "[::1]")
     try:
         assert process.url.startswith("http://[::1]:")
