@@ -301,39 +301,28 @@ def test_a_password_or_token_stored_in_clear_is_reported_without_its_value(
     assert "secret-in-clear" not in {f["kind"] for f in findings(capsys, PROD, STAGING)}
 
 
+@pytest.mark.parametrize(
+    ("requested", "age"),
+    [("2025-10-21T22:00:00Z", "90 days, 2 hours"), ("2025-10-21T23:59:30Z", "90 days, 30 seconds")],
+    ids=["two-hours-over", "thirty-seconds-over"],
+)
 def test_never_rotated_honours_the_grace_and_states_an_age_over_the_limit_exactly(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, requested: str, age: str
 ) -> None:
-    """A token requested 90 days and 2 hours ago, never rotated: over a 90-day maximum age by
-    two hours, which a grace of a day forgives, and which the message does not round away."""
+    """A token never rotated, requested just over a 90-day maximum age before NOW: the message
+    does not round the excess away, and a grace of a day forgives it."""
 
     def just_over(resources: list[dict[str, Any]]) -> None:
         static = _token(resources, "static")
-        static["outputs"]["requested_at"] = "2025-10-21T22:00:00Z"  # 90 days 2 hours before NOW
+        static["outputs"]["requested_at"] = requested
         static.pop("created", None)
 
     path = _edited(tmp_path, "just-over.json", just_over)
     (never,) = [f for f in findings(capsys, path) if f["kind"] == "never-rotated"]
     graced = findings(capsys, path, "--grace", "1d")
 
-    assert (
-        "never rotated in the 90 days, 2 hours since the token was requested" in (never["message"])
-    )
+    assert f"never rotated in the {age} since the token was requested" in never["message"]
     assert ("static", "never-rotated") not in kinds(graced)
-
-
-def test_an_age_seconds_over_the_limit_says_so(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    def thirty_seconds_over(resources: list[dict[str, Any]]) -> None:
-        static = _token(resources, "static")
-        static["outputs"]["requested_at"] = "2025-10-21T23:59:30Z"  # 90 days 30 s before NOW
-        static.pop("created", None)
-
-    path = _edited(tmp_path, "seconds-over.json", thirty_seconds_over)
-    (never,) = [f for f in findings(capsys, path) if f["kind"] == "never-rotated"]
-
-    assert "never rotated in the 90 days, 30 seconds since" in never["message"]
 
 
 def test_grace_and_max_age_are_settings(capsys: pytest.CaptureFixture[str]) -> None:
