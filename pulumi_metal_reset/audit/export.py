@@ -2,7 +2,9 @@
 
 An export is an `UntypedDeployment`: `{"version": 3 | 4, "features": [...] (version 4 only),
 "deployment": DeploymentV3}`; `deployment.resources` is a list of `ResourceV3`
-(`urn`, `type`, `inputs`, `outputs`, `delete`, ...). A secret is an object whose signature key
+(`urn`, `type`, `inputs`, `outputs`, `delete`, ...), and `deployment.pending_operations` a list
+of `OperationV2` (`resource`, a `ResourceV3`, and `type`: the step the engine began and never
+saw end, such as `creating` or `updating`). A secret is an object whose signature key
 holds the secret signature and that carries exactly one of `ciphertext` (the default) or
 `plaintext` (the JSON text of the value, with `--show-secrets`).
 
@@ -22,7 +24,15 @@ from typing import Any
 
 from pulumi_metal_reset.unknowns import UNKNOWN_SENTINEL
 
-__all__ = ["ExportError", "ExportedResource", "ExportedStack", "Value", "load", "parse"]
+__all__ = [
+    "ExportError",
+    "ExportedResource",
+    "ExportedStack",
+    "PendingOperation",
+    "Value",
+    "load",
+    "parse",
+]
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a type tag, not a secret)
@@ -76,11 +86,22 @@ class ExportedResource:
 
 
 @dataclass(frozen=True)
+class PendingOperation:
+    """A step the engine began and never saw end: `pulumi up` was interrupted during it."""
+
+    type: str
+    """`creating`, `updating`, `deleting`, `reading` or `importing`."""
+    resource: ExportedResource
+    """The state it began with: the new one for a create or an update, the old for a delete."""
+
+
+@dataclass(frozen=True)
 class ExportedStack:
     source: str
     version: int
     features: tuple[str, ...] = ()
     resources: tuple[ExportedResource, ...] = field(default=())
+    pending: tuple[PendingOperation, ...] = field(default=())
 
 
 def decode(raw: Any, where: str) -> Value:
@@ -205,17 +226,37 @@ def parse(text: str, source: str) -> ExportedStack:
         source,
         version,
         tuple(features or ()),
-        tuple(_resource(r, i, source) for i, r in enumerate(raw_resources)),
+        tuple(_resource(r, source, f"resource {i + 1}") for i, r in enumerate(raw_resources)),
+        _pending(deployment.get("pending_operations"), source),
     )
 
 
-def _resource(raw: Any, index: int, source: str) -> ExportedResource:
+def _pending(raw: Any, source: str) -> tuple[PendingOperation, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ExportError(f"{source} has a pending_operations entry that is not a list; {_HINT}.")
+    operations = []
+    for index, op in enumerate(raw):
+        if not isinstance(op, dict) or not isinstance(op.get("type"), str):
+            raise ExportError(
+                f"{source}: pending operation {index + 1} has no type string; {_HINT}."
+            )
+        label = f"the resource of pending operation {index + 1}"
+        operations.append(
+            PendingOperation(op["type"], _resource(op.get("resource"), source, label))
+        )
+    return tuple(operations)
+
+
+def _resource(raw: Any, source: str, label: str) -> ExportedResource:
+    """One `ResourceV3`; `label` names it in an error until its URN can, e.g. `resource 3`."""
     if (
         not isinstance(raw, dict)
         or not isinstance(raw.get("urn"), str)
         or not isinstance(raw.get("type"), str)
     ):
-        raise ExportError(f"{source}: resource {index + 1} has no urn or type string; {_HINT}.")
+        raise ExportError(f"{source}: {label} has no urn or type string; {_HINT}.")
     props = {}
     for key in ("inputs", "outputs"):
         value = raw.get(key)

@@ -13,7 +13,14 @@ from typing import Any
 
 from pulumi_metal_reset import schedule
 from pulumi_metal_reset.audit import rules
-from pulumi_metal_reset.audit.export import ExportedResource, ExportedStack, ExportError, Value
+from pulumi_metal_reset.audit.export import (
+    ExportedResource,
+    ExportedStack,
+    ExportError,
+    PendingOperation,
+    Value,
+    decode,
+)
 from pulumi_metal_reset.audit.fields import TokenState, token_state
 
 __all__ = ["KINDS", "Finding", "Report", "Settings", "audit"]
@@ -26,6 +33,7 @@ KINDS = (
     "period-too-long",
     "password-in-state",
     "delivery-pending",
+    "interrupted",
     "secret-in-clear",
     "shared-api-user",
     "unreadable-value",
@@ -74,21 +82,73 @@ class Report:
 
 def audit(stacks: Sequence[ExportedStack], settings: Settings) -> Report:
     """Judge every token; one whose state holds a value the provider never writes is reported
-    as `unreadable-value` and judged no further, so it hides no other resource's findings."""
-    entries: list[TokenState | Finding] = []  # state order; a Finding stands for an unreadable
+    as `unreadable-value` and judged no further, so it hides no other resource's findings.
+    A stack's interrupted operations follow its resources' findings."""
+    # Per stack, in state order; a Finding stands for an unreadable token.
+    entries: list[list[TokenState | Finding]] = []
     for stack in stacks:
+        entries.append([])
         for resource in stack.resources:
             if resource.type != rules.TOKEN_TYPE or resource.delete:
                 continue
             try:
-                entries.append(token_state(resource, stack.source))
+                entries[-1].append(token_state(resource, stack.source))
             except ExportError as err:
-                entries.append(_unreadable(stack.source, resource, err))
-    sharing = _sharing([e for e in entries if isinstance(e, TokenState)])
+                entries[-1].append(_unreadable(stack.source, resource, err))
+    sharing = _sharing([e for each in entries for e in each if isinstance(e, TokenState)])
     findings: list[Finding] = []
-    for entry in entries:
-        findings.extend([entry] if isinstance(entry, Finding) else _judge(entry, settings, sharing))
-    return Report(tuple(findings), len(entries), len(stacks))
+    for stack, tokens in zip(stacks, entries, strict=True):
+        for entry in tokens:
+            judged = [entry] if isinstance(entry, Finding) else _judge(entry, settings, sharing)
+            findings.extend(judged)
+        findings.extend(f for op in stack.pending if (f := _interrupted(stack, op)))
+    return Report(tuple(findings), sum(len(each) for each in entries), len(stacks))
+
+
+#: What an operation that never ended may have done to the API, and what to do; an operation
+#: that calls no API (`reading`, `importing`: the provider's Read keeps the state) has none.
+_INTERRUPTED = {
+    "creating": (
+        "A `pulumi up` was interrupted while creating this token (a pending creating "
+        "operation): the API may have mailed a reset token and, with rotate_on_create, reset "
+        "the password, and the stack state records neither; run `pulumi refresh "
+        "--clear-pending-creates`, then `pulumi up` to create it again, which with "
+        "rotate_on_create records a password the API holds."
+    ),
+    "updating": (
+        "A `pulumi up` was interrupted while updating this token (a pending updating "
+        "operation): if the update rotated the password, the API reset it and the new password "
+        "reached neither the stack state nor its sink; run `pulumi refresh` to clear the "
+        "operation, then change a rotation trigger and run `pulumi up` to rotate again."
+    ),
+    "deleting": (
+        "A run was interrupted while deleting this token (a pending deleting operation) whose "
+        "last rotated password still waited for its sink, so the secret store may hold an older "
+        "password than the API; run `pulumi refresh` to clear the operation, then delete it "
+        "again (`pulumi up` or `pulumi destroy`), which delivers the waiting password first."
+    ),
+}
+
+
+def _interrupted(stack: ExportedStack, op: PendingOperation) -> Finding | None:
+    """A token's operation that began and never ended, when it may have changed the API.
+
+    A delete calls the API only to deliver a password waiting in state (`delivery_pending`).
+    """
+    resource = op.resource
+    message = _INTERRUPTED.get(op.type)
+    if resource.type != rules.TOKEN_TYPE or message is None:
+        return None
+    if op.type == "deleting":
+        try:
+            waiting = _holds(decode(resource.outputs.get("delivery_pending"), resource.urn))
+        except ExportError:
+            waiting = True  # malformed: it may hold a waiting password
+        if "delivery_pending" not in resource.outputs or not waiting:
+            return None
+    return Finding(
+        stack.source, resource.project, resource.stack, resource.urn, "interrupted", message
+    )
 
 
 def _judge(token: TokenState, settings: Settings, sharing: dict[str, Any]) -> list[Finding]:

@@ -49,6 +49,7 @@ FINDINGS_SCHEMA = {
                     "period-too-long",
                     "password-in-state",
                     "delivery-pending",
+                    "interrupted",
                     "secret-in-clear",
                     "shared-api-user",
                     "unreadable-value",
@@ -277,6 +278,68 @@ def test_a_password_waiting_for_its_delivery_is_reported_and_is_in_state(
         "The last rotated password was not delivered (delivery_pending is set)"
     )
     assert not any("CANARY" in f["message"] or "UEFTU1dPUkQ" in f["message"] for f in asked)
+
+
+def test_operations_a_run_never_finished_are_reported_when_they_may_have_changed_the_api(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`pulumi up` interrupted mid-step leaves `pending_operations` (apitype `OperationV2`: the
+    new state for a create or an update, the old one for a delete). A create may have mailed a
+    token and reset the password, an update may have rotated it: either way the API may hold a
+    password that no state records. A delete calls the API only to deliver a waiting password,
+    a read never. Findings follow the stack's resource findings; nothing is quoted."""
+    data = json.loads(Path(PROD).read_text())
+    resources = data["deployment"]["resources"]
+    healthy, late = _token(resources, "healthy"), _token(resources, "late")
+    new = json.loads(json.dumps(healthy))
+    new["urn"] = urn("prod", "fresh")
+    new["inputs"]["auth_token"] = "api-token-CANARY"  # plain, as a broken transform might leave
+    del new["outputs"]
+    waiting = json.loads(json.dumps(late))
+    waiting["outputs"]["delivery_pending"] = "delivering to command: pass failed (CANARY)"
+    foreign = {
+        "urn": "urn:pulumi:prod::acme::aws:s3/bucket:Bucket::b",
+        "type": "aws:s3/bucket:Bucket",
+    }
+    data["deployment"]["pending_operations"] = [
+        {"resource": new, "type": "creating"},
+        {"resource": healthy, "type": "updating"},
+        {"resource": waiting, "type": "deleting"},
+        {"resource": _token(resources, "yearly"), "type": "deleting"},  # nothing waits
+        {"resource": _token(resources, "static"), "type": "reading"},
+        {"resource": foreign, "type": "creating"},
+    ]
+    path = tmp_path / "interrupted.json"
+    path.write_text(json.dumps(data))
+
+    got = findings(capsys, str(path))
+    plain = findings(capsys, PROD)
+    assert got[: len(plain)] == [f | {"source": str(path)} for f in plain]
+    interrupted = got[len(plain) :]
+    assert [(f["urn"].rsplit("::", 1)[-1], f["kind"]) for f in interrupted] == [
+        ("fresh", "interrupted"),
+        ("healthy", "interrupted"),
+        ("late", "interrupted"),
+    ]
+    created, updated, deleted = (f["message"] for f in interrupted)
+    assert created.startswith(
+        "A `pulumi up` was interrupted while creating this token (a pending creating operation)"
+    )
+    assert "`pulumi refresh --clear-pending-creates`" in created
+    assert updated.startswith(
+        "A `pulumi up` was interrupted while updating this token (a pending updating operation):"
+        " if the update rotated the password, the API reset it"
+    )
+    assert deleted.startswith(
+        "A run was interrupted while deleting this token (a pending deleting operation) whose "
+        "last rotated password still waited for its sink"
+    )
+    assert interrupted[0]["stack"] == "prod"
+    assert interrupted[0]["project"] == "acme"
+    assert not any(c in json.dumps(got) for c in (*CANARIES, "CANARY"))
+    code, out, _ = run(capsys, str(path))
+    assert code == 1
+    assert "interrupted" in out
 
 
 def test_a_password_or_token_stored_in_clear_is_reported_without_its_value(

@@ -72,6 +72,18 @@ CASES = {
         "{src}: urn:pulumi:prod::acme::pulumi-python:dynamic/metal:PasswordResetToken::healthy "
         "has outputs that are not an object;",
     ),
+    "pending-operations-not-list": (
+        json.dumps({"version": 3, "deployment": {"pending_operations": {}}}),
+        "{src} has a pending_operations entry that is not a list;",
+    ),
+    "pending-operation-without-type": (
+        json.dumps({"version": 3, "deployment": {"pending_operations": [{"resource": {}}]}}),
+        "{src}: pending operation 1 has no type string;",
+    ),
+    "pending-operation-without-resource": (
+        json.dumps({"version": 3, "deployment": {"pending_operations": [{"type": "creating"}]}}),
+        "{src}: the resource of pending operation 1 has no urn or type string;",
+    ),
     "nested-too-deeply": ("[" * 100_000, "{src} is nested too deeply to be a stack export;"),
     # deep enough for the audit's own recursion, not for json.loads's
     "a-property-nested-too-deeply": (
