@@ -18,6 +18,7 @@ from ._provider import ProviderClient
 from ._records import Diagnostic, Goal, LogEntry, Step
 from ._state import ResourceState, go_timestamp
 from ._targets import UrnTargets
+from ._turns import Turns
 from ._urns import (
     ROOT_STACK_TYPE,
     default_provider_urn,
@@ -41,6 +42,10 @@ StackHook = Callable[["Deployment", list[ResourceState]], None]
 
 class StepFailed(Exception):
     """A step failed; its diagnostics have been recorded already."""
+
+
+class Stopped(Exception):
+    """The run bailed or a step failed before this event's turn: the engine never reads it."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class Deployment:
         self.errored = False
         #: A step failed in a way that ends the deployment (the engine "bails").
         self.bailed = False
+        #: Steps are generated one registration at a time, in arrival order.
+        self.turns = Turns()
         #: The CLI closes with "update failed" / "preview failed" (step execution errors and
         #: errors the step generator reports and goes on; not its bails).
         self.report_failed = False

@@ -12,7 +12,7 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
-from ._deployment import Deployment, StepFailed
+from ._deployment import Deployment, StepFailed, Stopped
 from ._records import Goal, LogEntry
 from ._steps import register
 from ._wire import from_struct, to_struct
@@ -77,12 +77,21 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
     def RegisterResource(
         self, request: resource_pb2.RegisterResourceRequest, context: grpc.ServicerContext
     ) -> resource_pb2.RegisterResourceResponse:
-        """Run the resource's step; a failed step fails the call, and so the program."""
+        """Run the resource's step; a failed step fails the call, and so the program. After a
+        bail the engine reads no more registrations and, once the run is over, answers each one
+        still waiting UNAVAILABLE (``resmon.RegisterResource``), which the SDK turns into
+        "Resource monitor has terminated, shutting down"."""
         try:
             result = register(self.deployment, goal_from_request(request))
         except StepFailed:
             context.abort(grpc.StatusCode.UNKNOWN, f"step for {request.name!r} failed")
             raise  # unreachable: abort raises
+        except Stopped:
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                "resource monitor shut down while sending resource registration",
+            )
+            raise
         except Exception:
             message = f"test engine error:\n{traceback.format_exc()}"
             self.deployment.error("", message)
@@ -95,9 +104,17 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
     def RegisterResourceOutputs(
         self, request: resource_pb2.RegisterResourceOutputsRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        """Record stack exports (secrets stay wrapped) or component outputs."""
-        self.deployment.record_outputs(request.urn, from_struct(request.outputs))
-        return empty_pb2.Empty()
+        """Record stack exports (secrets stay wrapped) or component outputs: an event of the
+        main loop like a registration, so after a bail it is never read either."""
+        d = self.deployment
+        with d.turns.turn():
+            if not d.bailed:
+                d.record_outputs(request.urn, from_struct(request.outputs))
+                return empty_pb2.Empty()
+        context.abort(
+            grpc.StatusCode.UNAVAILABLE, "resource monitor shut down while sending resource outputs"
+        )
+        raise AssertionError("unreachable: abort raises")
 
     def SignalAndWaitForShutdown(
         self, request: empty_pb2.Empty, context: grpc.ServicerContext

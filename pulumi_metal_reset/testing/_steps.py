@@ -18,7 +18,7 @@ import os
 from dataclasses import replace
 
 from ._deletes import delete_one
-from ._deployment import Deployment, Registered, StepFailed
+from ._deployment import Deployment, Registered, StepFailed, Stopped
 from ._diffs import apply_replace_on_changes, diff_resource, display_diff
 from ._paths import process_ignore_changes
 from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
@@ -32,7 +32,20 @@ DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 
 
 def register(d: Deployment, goal: Goal) -> Registered:
-    """Generate and apply the step(s) for one registration; StepFailed when it failed."""
+    """Generate and apply the step(s) for one registration; StepFailed when it failed, Stopped
+    when the run had already stopped when its turn came (see _turns.py)."""
+    with d.turns.turn():
+        if d.bailed:
+            raise Stopped(goal.name)
+        try:
+            return _register(d, goal)
+        except StepFailed:
+            with d.lock:
+                d.bailed = True
+            raise
+
+
+def _register(d: Deployment, goal: Goal) -> Registered:
     urn = d.make_urn(goal.parent, goal.type, goal.name)
     with d.lock:
         if urn in d.goals:
@@ -69,7 +82,6 @@ def register(d: Deployment, goal: Goal) -> Registered:
         return _generate_and_apply(d, goal, urn, old, new, step)
     except StepFailed:
         with d.lock:
-            d.bailed = True
             if old is not None and urn not in d.registered:
                 d.registered[urn] = old  # a failed resource keeps its old state
         step.error, step.failed = _last_error(d, urn), True
@@ -273,13 +285,15 @@ def _diff(
 def _validate(
     d: Deployment, urn: str, ops: list[str], new: ResourceState, *, skipped: bool = False
 ) -> None:
-    """``validateSteps``: plan constraints and creates this step would need but targets skip."""
+    """``validateSteps``: plan constraints and creates this step would need but targets skip.
+    The last of step generation: once they pass, the next registration's turn begins."""
     try:
         with d.lock:
             d.validate_ops(urn, ops)
     except PlanViolation as violation:
         raise _fail(d, urn, str(violation)) from None
     if skipped or (d.options.targets is None and d.options.replace_targets is None):
+        d.turns.done()
         return
     for dependency in new.all_dependencies():
         if dependency in d.skipped_creates:
@@ -293,6 +307,7 @@ def _validate(
             if not d.dry_run:
                 raise StepFailed(urn)
             d.mark_failed()
+    d.turns.done()
 
 
 #: The step executor's warning (``step_executor.go``), word for word.

@@ -26,13 +26,9 @@ What the test engine leaves out:
 - A delete-before-replace does not replace the resources that depend on the replaced one
   (``calculateDependentReplacements`` in ``step_generator.go``), and so does not refuse one that
   is protected.
-- When the step generator stops the run (a protect refusal, an untargeted create the plan
-  needs, a plan violation, outputs that violate the plan, a Check failure), later registrations
-  still get their steps; the engine cancels them (``deployment_executor.go``, the main loop's
-  ``cancel()``).
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
-  does not cancel steps that do not depend on it (like ``--continue-on-error``), so that runs
-  stay deterministic.
+  does not cancel the steps of registrations read before it failed (as steps already running
+  go on in the CLI), so that runs stay deterministic.
 - A resource left pending deletion by an earlier run is deleted without a step of its own. The
   engine's ``DeleteReplacementStep`` (``GenerateDeletes``) is not logical, so ``--json`` and
   ``--diff`` output leave it out as this engine does (``display.go`` ``shouldShow``), but the

@@ -201,6 +201,24 @@ def test_check_failure_is_printed_with_the_value_as_the_engine_formats_it(stack:
     )
 
 
+def test_after_a_bail_no_later_registration_gets_a_step(stack: Backend) -> None:
+    """``deploymentExecutor.Execute``: the main loop generates one registration's steps at a
+    time, in arrival order (Check included), and returns on a bail, so nothing that arrives
+    after the failing Check is checked: ``c`` when it arrived after ``a``, ``late`` (sent once
+    ``c`` has answered) always. Whichever of ``a`` and ``c`` came first, no Check follows
+    ``a``'s, and a resource the run reached is created whole."""
+    result = stack.run("up", {"count": "-2", "with_c": "true", "late": "true", **NO_B})
+
+    assert not result.ok
+    assert result.shows(f"{COUNTER} resource 'a': property count value {{-2}} has a problem")
+    checks = [c["name"] for c in stack.calls() if c["call"] == "check"]
+    assert checks[-1] == "a"
+    assert "late" not in checks
+    created = [name for call, name in stack.mutations() if call == "create"]
+    assert created in ([], ["c"])
+    assert set(stack.export()) - {"counter-dev"} == set(created)
+
+
 # -- update plans -------------------------------------------------------------------------------
 
 

@@ -62,7 +62,9 @@ if config.get_bool("with_b") is not False:
     pulumi.export("b_id", b.id)
 
 if config.get_bool("with_c"):
-    Counter("c", {"label": config.get("c_label") or "c"})
+    c = Counter("c", {"label": config.get("c_label") or "c"})
+    if config.get_bool("late"):  # registered only once c's registration has answered
+        c.id.apply(lambda _: Counter("late", {"label": "late"}))
 
 if config.get_bool("with_d"):  # a custom resource's child
     Counter("d", {"label": "d"}, pulumi.ResourceOptions(parent=a))
