@@ -263,6 +263,16 @@ def _inputs(slot: str, **more: Any) -> dict[str, Any]:
     }
 
 
+def _optioned(
+    step: Any, old: dict[str, Any] | None = None, new: dict[str, Any] | None = None
+) -> Any:
+    """`step` with resource options set on its old or new state, as `preview --json` shows them
+    (`apitype.ResourceV3`: a false or empty option is left out)."""
+    step["oldState"].update(old or {})
+    step["newState"].update(new or {})
+    return step
+
+
 STACK_STEP = {
     "op": "same",
     "urn": "urn:pulumi:prod::credentials::pulumi:pulumi:Stack::credentials-prod",
@@ -320,6 +330,12 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
         _step("ops", "update", OLD, DUE),
         _step("billing", "update", OLD | {"__provider": "blob-0"}, DUE),  # a new blob alone
         _step("audit", "same", OLD, OLD),  # an unchanged token
+        # what the engine records by itself differs, options alike: still a due rotation
+        _optioned(
+            _step("kept", "update", OLD, DUE),
+            old={"protect": True, "id": "1", "modified": "2026-01-01T00:00:00Z", "outputs": {}},
+            new={"protect": True, "sourcePosition": "project:///__main__.py#9"},
+        ),
     )
     assert result.returncode == 0, result.stderr
     assert output == "due=true\n"
@@ -327,6 +343,7 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
         "Rotating (a due rotation each):",
         f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::ops",
         f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::billing",
+        f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::kept",
     ]
 
 
@@ -362,6 +379,17 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
             "same urn:",
         ),
         (_step("ops", "update", OLD | {"deliver_to": "file"}, DUE), "(deliver_to, rotation_slot)"),
+        (_optioned(_step("ops", "same", OLD, OLD), old={"protect": True}), "(option protect)"),
+        (
+            _optioned(_step("ops", "update", OLD, DUE), new={"retainOnDelete": True}),
+            "(option retainOnDelete, rotation_slot)",
+        ),
+        (
+            _optioned(
+                _step("ops", "same", OLD, OLD), old={"dependencies": ["urn:a"]}, new={"parent": "p"}
+            ),
+            "(option dependencies, option parent)",
+        ),
         (_step("ops", "create", None, DUE), "create urn:"),
         (_step("ops", "replace", OLD, DUE), "replace urn:"),
         (_step("ops", "delete", OLD, None), "delete urn:"),
@@ -381,6 +409,9 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
         "not-in-the-plan",
         "same-with-changed-inputs",
         "deleted-input",
+        "same-with-protect-dropped",
+        "due-with-retain-added",
+        "same-with-options-changed",
         "create",
         "replace",
         "delete",
