@@ -330,6 +330,8 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
         _step("ops", "update", OLD, DUE),
         _step("billing", "update", OLD | {"__provider": "blob-0"}, DUE),  # a new blob alone
         _step("audit", "same", OLD, OLD),  # an unchanged token
+        # a password waiting in state for its sink: an update that changes no input
+        _step("waiting", "update", OLD, OLD),
         # what the engine records by itself differs, options alike: still a due rotation
         _optioned(
             _step("kept", "update", OLD, DUE),
@@ -340,9 +342,10 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
     assert result.returncode == 0, result.stderr
     assert output == "due=true\n"
     assert summary.splitlines() == [
-        "Rotating (a due rotation each):",
+        "Applying due rotations:",
         f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::ops",
         f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::billing",
+        f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::waiting (a redelivery: no rotation)",
         f"- urn:pulumi:prod::credentials::{TOKEN_TYPE}::kept",
     ]
 
