@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ._apply import mark_secret_outputs
 from ._deployment import Deployment
 from ._diffs import diff_resource
 from ._propdiff import maps_equal
 from ._provider import DIFF_SOME, ProviderError
 from ._records import Step
 from ._state import ResourceState
-from ._steps import mark_secret_outputs
 from ._urns import urn_name
 from ._wire import to_display
 

@@ -7,9 +7,8 @@ generation and the plan check; the policy seam) → ``diff``/``diffResource`` (t
 the engine's own input diff on DIFF_UNKNOWN) → ``continueStepsFromDiff``
 (``applyReplaceOnChanges``, protect, the re-check of a replacement with the program's inputs and no
 olds, the program's ``deleteBeforeReplace`` over the provider's) → ``validateSteps`` (plan ops,
-creates an untargeted resource depends on). Steps are applied as ``step.go`` applies them, then
-the executor marks outputs secret (``additionalSecretOutputs`` and inputs that were secret). The
-diff itself, replace-on-changes and the ``[diff: ...]`` marks live in ``_diffs``.
+creates an untargeted resource depends on). The chosen step is applied by ``_apply``; the diff
+itself, replace-on-changes and the ``[diff: ...]`` marks live in ``_diffs``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ._deletes import delete_one
+from ._apply import apply_create, apply_update, fail, finish
 from ._deployment import Deployment, Registered, StepFailed, Stopped
 from ._diffs import apply_replace_on_changes, diff_resource, display_diff
 from ._paths import process_ignore_changes
@@ -26,7 +25,7 @@ from ._propdiff import maps_equal
 from ._provider import DIFF_NONE, DIFF_SOME, DiffAnswer, ProviderError
 from ._records import Goal, Step
 from ._state import ResourceState
-from ._wire import PropertyMap, go_string, is_secret, make_secret, to_display
+from ._wire import PropertyMap, go_string
 
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 
@@ -97,11 +96,6 @@ def _last_error(d: Deployment, urn: str) -> str | None:
     return None
 
 
-def _fail(d: Deployment, urn: str, message: str) -> StepFailed:
-    d.error(urn, message)
-    return StepFailed(urn)
-
-
 def _check(
     d: Deployment, goal: Goal, urn: str, olds: PropertyMap, news: PropertyMap, seed: bytes
 ) -> PropertyMap:
@@ -110,7 +104,7 @@ def _check(
     try:
         answer = d.provider.check(urn, olds, news, seed)
     except ProviderError as exc:
-        raise _fail(d, urn, str(exc)) from None
+        raise fail(d, urn, str(exc)) from None
     if answer.failures:
         for prop, reason in answer.failures:
             if prop:
@@ -131,15 +125,15 @@ def _generate_and_apply(
 ) -> Registered:
     custom = goal.custom
     if custom and not goal.type.startswith(DYNAMIC_TYPE_PREFIX):
-        raise _fail(
+        raise fail(
             d,
             urn,
             f"the test engine runs only Python dynamic providers, not {goal.type!r} resources",
         )
     if goal.import_id:
-        raise _fail(d, urn, "the test engine does not support the `import` resource option")
+        raise fail(d, urn, "the test engine does not support the `import` resource option")
     if old is None and any(alias in d.olds for alias in goal.alias_urns):
-        raise _fail(
+        raise fail(
             d,
             urn,
             "the test engine does not model the `aliases` resource option, so it cannot show "
@@ -188,7 +182,7 @@ def _generate_and_apply(
             else:
                 check_goal(resource_plan, plan_old_inputs, inputs, goal)
         except PlanViolation as violation:
-            raise _fail(d, urn, f"resource {urn} violates plan: {violation}") from None
+            raise fail(d, urn, f"resource {urn} violates plan: {violation}") from None
 
     # The seam for policy packs (the engine's Remediate then Analyze, on the checked inputs).
     for hook in d.options.resource_hooks:
@@ -205,12 +199,12 @@ def _generate_and_apply(
             return Registered(urn, "", {}, unknown=True)
         step.op = "create"
         _validate(d, urn, ["create"], new)
-        return _apply_create(d, goal, urn, None, new, step, delete_first=False)
+        return apply_create(d, goal, urn, None, new, step, delete_first=False)
     if not targeted:  # an untargeted same: the old state, unchanged
         kept = replace(old)
         step.op, step.new = "same", kept
         _validate(d, urn, ["same"], kept)
-        return _finish(d, urn, kept, step)
+        return finish(d, urn, kept, step)
 
     answer = _diff(d, goal, urn, old, inputs, targeted_replace)
     changes, keys = answer.changes, list(answer.changed_keys)
@@ -223,12 +217,12 @@ def _generate_and_apply(
         step.diffs, step.diff_marks = [], ["~protect"] if old.protect != new.protect else []
         _validate(d, urn, ["same"], new)
         new.id, new.outputs = old.id, dict(old.outputs)
-        return _finish(d, urn, new, step)
+        return finish(d, urn, new, step)
     step.diffs, step.diff_marks = display_diff(old, new, inputs, keys, detailed=detailed)
     if not replace_keys and not detailed_replace and not old.pending_replacement:
         step.op = "update"
         _validate(d, urn, ["update"], new)
-        return _apply_update(d, goal, urn, old, new, step)
+        return apply_update(d, goal, urn, old, new, step)
 
     step.op = "replace"
     if new.protect and old.protect:
@@ -256,7 +250,7 @@ def _generate_and_apply(
     else:
         ops = ["create-replacement", "replace"]
     _validate(d, urn, ops, new)
-    return _apply_create(d, goal, urn, old, new, step, delete_first=dbr)
+    return apply_create(d, goal, urn, old, new, step, delete_first=dbr)
 
 
 def _diff(
@@ -276,9 +270,9 @@ def _diff(
     try:
         answer = diff_resource(d.provider, old, inputs, goal.ignore_changes)
     except ProviderError as exc:
-        raise _fail(d, urn, str(exc)) from None
+        raise fail(d, urn, str(exc)) from None
     if answer.changes not in (DIFF_NONE, DIFF_SOME):
-        raise _fail(d, urn, f"unrecognized diff state for {urn}: {answer.changes}")
+        raise fail(d, urn, f"unrecognized diff state for {urn}: {answer.changes}")
     return answer
 
 
@@ -291,7 +285,7 @@ def _validate(
         with d.lock:
             d.validate_ops(urn, ops)
     except PlanViolation as violation:
-        raise _fail(d, urn, str(violation)) from None
+        raise fail(d, urn, str(violation)) from None
     if skipped or (d.options.targets is None and d.options.replace_targets is None):
         d.turns.done()
         return
@@ -308,86 +302,3 @@ def _validate(
                 raise StepFailed(urn)
             d.mark_failed()
     d.turns.done()
-
-
-#: The step executor's warning (``step_executor.go``), word for word.
-_ID_WARNING = "The 'id' property cannot be made secret. See pulumi/pulumi#2717 for more details."
-
-
-def mark_secret_outputs(d: Deployment, new: ResourceState) -> None:
-    """The step executor, after every step: ``additionalSecretOutputs`` and inputs that were
-    secret make the output of that name secret; ``id`` cannot be, and says so."""
-    outputs = dict(new.outputs)
-    for key in new.additional_secret_outputs:
-        if key == "id":
-            d.warning(new.urn, _ID_WARNING)
-        elif key in outputs:
-            outputs[key] = make_secret(outputs[key])
-    for key, value in outputs.items():
-        if not is_secret(value) and is_secret(new.inputs.get(key)):
-            outputs[key] = make_secret(value)
-    new.outputs = outputs
-
-
-def _finish(d: Deployment, urn: str, new: ResourceState, step: Step) -> Registered:
-    mark_secret_outputs(d, new)
-    step.outputs = to_display(new.outputs)
-    step.new = new
-    with d.lock:
-        d.registered[urn] = new
-        planned = d.new_plans.get(urn) if d.options.generate_plan else None
-        if planned is not None:  # the step executor: a generated plan's advisory `state`
-            planned.outputs = dict(new.outputs)
-    d.add_step(step)
-    return Registered(urn, new.id, new.outputs)
-
-
-def _apply_update(
-    d: Deployment, goal: Goal, urn: str, old: ResourceState, new: ResourceState, step: Step
-) -> Registered:
-    new.id = old.id
-    if d.dry_run or not goal.custom:
-        # supportsPreview=False: the planned outputs are the new inputs.
-        new.outputs = dict(new.inputs) if goal.custom else dict(old.outputs)
-        return _finish(d, urn, new, step)
-    try:
-        new.outputs = d.provider.update(old, new.inputs, goal.ignore_changes)
-    except ProviderError as exc:
-        d.mark_failed()
-        raise _fail(d, urn, str(exc)) from None
-    new.modified = d.now()  # UpdateStep.Apply
-    return _finish(d, urn, new, step)
-
-
-def _apply_create(
-    d: Deployment,
-    goal: Goal,
-    urn: str,
-    old: ResourceState | None,
-    new: ResourceState,
-    step: Step,
-    *,
-    delete_first: bool,
-) -> Registered:
-    if old is not None and not delete_first:
-        with d.lock:
-            d.replaced.append(old)  # deleted after the program (create-before-delete)
-    if d.dry_run or not goal.custom:
-        new.outputs = dict(new.inputs) if goal.custom else {}
-        new.created = new.modified = d.now()  # CreateStep.Apply: components, previews too
-        return _finish(d, urn, new, step)
-    if old is not None and delete_first and not old.pending_replacement:
-        message = delete_one(d, old, replacing=True)
-        if message is not None:
-            raise StepFailed(urn)
-        old.pending_replacement = True  # kept in state until the create succeeds
-    try:
-        new.id, new.outputs = d.provider.create(urn, new.inputs)
-        new.created = new.modified = d.now()
-    except ProviderError as exc:
-        if old is not None and not delete_first:
-            with d.lock:
-                d.replaced.remove(old)
-        d.mark_failed()
-        raise _fail(d, urn, str(exc)) from None
-    return _finish(d, urn, new, step)
