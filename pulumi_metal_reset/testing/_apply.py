@@ -7,10 +7,12 @@ made secret (``additionalSecretOutputs`` and inputs that were secret) and the ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ._deletes import delete_one
 from ._deployment import Deployment, Registered, StepFailed
 from ._provider import ProviderError
-from ._records import Goal, Step
+from ._records import Dependent, Goal, Step
 from ._state import ResourceState
 from ._wire import is_secret, make_secret, to_display
 
@@ -81,7 +83,11 @@ def apply_create(
     step: Step,
     *,
     delete_first: bool,
+    dependents: Sequence[Dependent] = (),
 ) -> Registered:
+    """``CreateStep.Apply``, after a delete-before-replace's deletes: the dependents that must
+    go first (``DeleteReplacementStep``, kept in state pending replacement; one already pending
+    deletion just goes), then the old resource itself unless an earlier run deleted it."""
     if old is not None and not delete_first:
         with d.lock:
             d.replaced.append(old)  # deleted after the program (create-before-delete)
@@ -89,6 +95,10 @@ def apply_create(
         new.outputs = dict(new.inputs) if goal.custom else {}
         new.created = new.modified = d.now()  # CreateStep.Apply: components, previews too
         return finish(d, urn, new, step)
+    for dependent in dependents:
+        if delete_one(d, dependent.state, replacing=True) is not None:
+            raise StepFailed(urn)
+        dependent.state.pending_replacement = not dependent.state.delete
     if old is not None and delete_first and not old.pending_replacement:
         message = delete_one(d, old, replacing=True)
         if message is not None:

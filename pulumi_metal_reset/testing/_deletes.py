@@ -68,7 +68,14 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
     allowed = _delete_allowed(d)
     kept: list[ResourceState] = []
     deletes: list[tuple[ResourceState, bool]] = []
+    condemned = [c.state for c in d.condemned]
     for res in d.old_resources:
+        if any(res is state for state in condemned):
+            # Deleted before a resource it depends on was replaced: gone when it was pending
+            # deletion, replaced when registered again, else left pending replacement.
+            if not res.delete and res.urn not in d.registered:
+                kept.append(res)
+            continue
         if not res.delete and res.urn in d.registered:
             continue
         if allowed is not None and res.urn not in allowed:

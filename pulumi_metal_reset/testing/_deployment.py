@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ._plan import PlanDiff, PlanViolation, ResourcePlan, check_diff, constrained_to
 from ._provider import ProviderClient
-from ._records import Diagnostic, Goal, LogEntry, Step
+from ._records import Dependent, Diagnostic, Goal, LogEntry, Step
 from ._state import ResourceState, go_timestamp
 from ._targets import UrnTargets
 from ._turns import Turns
@@ -111,6 +111,9 @@ class Deployment:
         self.skipped_creates: set[str] = set()
         #: Old states replaced create-before-delete this run: deleted after the program.
         self.replaced: list[ResourceState] = []
+        #: Dependents deleted before a resource they depend on was replaced delete-before-
+        #: replace: replaced when registered again, else left pending replacement.
+        self.condemned: list[Dependent] = []
         self.new_plans: dict[str, ResourcePlan] = {}
         #: Some error was reported: the run fails.
         self.errored = False

@@ -41,6 +41,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Dependent:
+    """A resource deleted before one it depends on is replaced, and the keys that replace it."""
+
+    state: ResourceState
+    keys: list[str]
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     """One message of the CLI's Diagnostics section: ``urn`` "" for messages tied to no resource."""
 

@@ -17,6 +17,7 @@ import os
 from dataclasses import replace
 
 from ._apply import apply_create, apply_update, fail, finish
+from ._dependents import condemn_dependents, condemned
 from ._deployment import Deployment, Registered, StepFailed, Stopped
 from ._diffs import apply_replace_on_changes, diff_resource, display_diff
 from ._paths import process_ignore_changes
@@ -143,6 +144,9 @@ def _generate_and_apply(
     targeted = d.is_targeted(urn)
     replacing = d.options.replace_targets
     targeted_replace = replacing is not None and urn in replacing
+    # Deleted earlier in this run before a resource it depends on was replaced: "recreating".
+    recreating = condemned(d, urn) if old is not None else None
+    fresh = targeted_replace or old is None or recreating is not None  # checked with no olds
     plan = d.options.plan
     resource_plan = plan.get(urn) if plan is not None else None
     seed = (
@@ -160,7 +164,7 @@ def _generate_and_apply(
     if custom:
         if not targeted:
             inputs = dict(old.inputs) if old is not None else {}
-        elif targeted_replace or old is None:
+        elif fresh or old is None:
             inputs = _check(d, goal, urn, {}, dict(goal.properties), seed)
         else:
             inputs = _check(d, goal, urn, old.inputs, inputs, seed)
@@ -168,12 +172,15 @@ def _generate_and_apply(
 
     plan_old_inputs = old.inputs if old is not None else None
     if d.options.generate_plan:
-        if targeted_replace or old is None:
+        if fresh:
             plan_old_inputs = None
+        planned = GoalPlan.of(PlanDiff.between(plan_old_inputs, inputs), goal)
         with d.lock:
-            d.new_plans[urn] = ResourcePlan(
-                goal=GoalPlan.of(PlanDiff.between(plan_old_inputs, inputs), goal), seed=seed
-            )
+            earlier = d.new_plans.get(urn) if recreating is not None else None
+            if earlier is not None:  # its delete's op is in it already
+                earlier.goal, earlier.seed = planned, seed
+            else:
+                d.new_plans[urn] = ResourcePlan(goal=planned, seed=seed)
     if plan is not None:
         try:
             if resource_plan is None:
@@ -189,6 +196,11 @@ def _generate_and_apply(
         inputs = hook(d, goal, urn, inputs)
         new.inputs = inputs
 
+    if old is not None and recreating is not None:  # a replacement, with no Diff
+        step.op = "replace"
+        step.diffs, step.diff_marks = display_diff(old, new, inputs, recreating.keys)
+        _validate(d, urn, ["replace", "create-replacement"], new)
+        return apply_create(d, goal, urn, old, new, step, delete_first=True)
     if old is None:
         if not targeted:  # a skipped create: a same step, nothing in state, outputs unknown
             with d.lock:
@@ -242,6 +254,7 @@ def _generate_and_apply(
         step.diffs, step.diff_marks = display_diff(old, new, new.inputs, keys, detailed=detailed)
     provider_dbr = answer.delete_before_replace
     dbr = provider_dbr if goal.delete_before_replace is None else goal.delete_before_replace
+    dependents = condemn_dependents(d, urn, old) if dbr else []
     if dbr:
         ops = ([] if old.pending_replacement else ["delete-replaced"]) + [
             "replace",
@@ -250,7 +263,7 @@ def _generate_and_apply(
     else:
         ops = ["create-replacement", "replace"]
     _validate(d, urn, ops, new)
-    return apply_create(d, goal, urn, old, new, step, delete_first=dbr)
+    return apply_create(d, goal, urn, old, new, step, delete_first=dbr, dependents=dependents)
 
 
 def _diff(

@@ -23,9 +23,6 @@ What the test engine leaves out:
 - ``up``, ``refresh`` and ``destroy`` run as with ``--yes --skip-preview``: the preview pass the
   CLI runs first is skipped, except for ``up(plan=...)`` and ``up(strict=True)``, whose preview
   is part of the plan check.
-- A delete-before-replace does not replace the resources that depend on the replaced one
-  (``calculateDependentReplacements`` in ``step_generator.go``), and so does not refuse one that
-  is protected.
 - Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
   does not cancel the steps of registrations read before it failed (as steps already running
   go on in the CLI), so that runs stay deterministic.

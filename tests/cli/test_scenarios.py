@@ -189,6 +189,57 @@ def test_programs_delete_before_replace_overrides_the_provider(stack: Backend) -
     ]
 
 
+def test_a_delete_before_replace_deletes_the_dependents_it_replaces_first(stack: Backend) -> None:
+    """``calculateDependentReplacements``: before ``a`` is deleted to be replaced, ``b``, whose
+    ``slot`` comes from ``a``, is asked (Diff with that input unknown) and, replaced by it, is
+    deleted first; registered again, it is created with no Diff of its own (``recreating``)."""
+    stack.run("up", {"b_slot_from_a": "true", "dbr": "true"})
+    before = len(stack.calls())
+
+    result = stack.run("up", {"b_slot_from_a": "true", "dbr": "true", "slot": "2"})
+
+    assert result.ok, result.text
+    assert (result.ops["a"], result.ops["b"]) == ("replace", "replace")
+    assert stack.mutations() == [
+        ("create", "a"),
+        ("create", "b"),
+        ("delete", "b"),
+        ("delete", "a"),
+        ("create", "a"),
+        ("create", "b"),
+    ]
+    calls = stack.calls()[before:]
+    (asked,) = [c for c in calls if c["call"] == "diff" and c["name"] == "b"]
+    assert asked["news"]["slot"] != asked["olds"]["slot"]  # unknown: a is not created yet
+    (checked,) = [c for c in calls if c["call"] == "check" and c["name"] == "b"]
+    assert checked["olds"] == {}  # recreated: checked with no old inputs
+    exported = stack.export()
+    assert exported["b"]["inputs"]["slot"] == "a3.0"  # the new a is the third create
+    assert not exported["b"].get("pendingReplacement")
+
+
+def test_a_protected_dependent_stops_a_delete_before_replace(stack: Backend) -> None:
+    """``continueStepsFromDiff``: a dependent the replacement would replace that is protected
+    stops the run, in a preview too, before anything is deleted."""
+    config = {"b_slot_from_a": "true", "dbr": "true", "protect_b": "true"}
+    stack.run("up", config)
+    message = (
+        f'unable to replace resource "{URN_B}" as part of replacing "{URN_A}" as it is '
+        "currently marked for protection. To unprotect the resource, remove the `protect` flag "
+        "from the resource in your Pulumi program and run `pulumi up`, or use the command:\n"
+        f"`pulumi state unprotect '{URN_B}'`"
+    )
+
+    preview = stack.run("preview", {**config, "slot": "2"})
+    up = stack.run("up", {**config, "slot": "2"})
+
+    assert not preview.ok
+    assert preview.shows(message)
+    assert not up.ok
+    assert up.shows(message)
+    assert stack.mutations() == [("create", "a"), ("create", "b")]
+
+
 def test_check_failure_is_printed_with_the_value_as_the_engine_formats_it(stack: Backend) -> None:
     """``issueCheckFailures``: ``property <p> value <v> has a problem: <reason>``, the value as
     ``PropertyValue.String()`` gives it."""

@@ -56,8 +56,10 @@ if config.get_bool("with_b") is not False:
         {
             "source": a.serial.apply(lambda s: f"from-a-{s}"),
             "explode": config.get("explode") if explode == "b" else None,
+            # a slot taken from a: a new a replaces b too
+            "slot": a.serial.apply(lambda s: f"a{s}") if config.get_bool("b_slot_from_a") else None,
         },
-        pulumi.ResourceOptions(parent=group),
+        pulumi.ResourceOptions(parent=group, protect=config.get_bool("protect_b")),
     )
     pulumi.export("b_id", b.id)
 
