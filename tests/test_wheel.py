@@ -23,16 +23,18 @@ PACKAGE = ROOT / "pulumi_metal_reset"
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
+    built = subprocess.run(
         [
             *(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"),
             *("--no-build-isolation", "--wheel-dir", str(out), str(ROOT)),
         ],
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
     )
-    (built,) = out.glob("pulumi_metal_reset-*.whl")
-    return built
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = out.glob("pulumi_metal_reset-*.whl")
+    return wheel
 
 
 def _shipped() -> set[str]:

@@ -332,11 +332,24 @@ def test_guard_due_rotations_go_on(guard: Any) -> None:
         _step("audit", "same", OLD, OLD),  # an unchanged token
         # a password waiting in state for its sink: an update that changes no input
         _step("waiting", "update", OLD, OLD),
-        # what the engine records by itself differs, options alike: still a due rotation
+        # what the engine records by itself differs, options alike (dependencies in another
+        # order: the engine builds them from sets): still a due rotation
         _optioned(
             _step("kept", "update", OLD, DUE),
-            old={"protect": True, "id": "1", "modified": "2026-01-01T00:00:00Z", "outputs": {}},
-            new={"protect": True, "sourcePosition": "project:///__main__.py#9"},
+            old={
+                "protect": True,
+                "id": "1",
+                "modified": "2026-01-01T00:00:00Z",
+                "outputs": {},
+                "dependencies": ["urn:a", "urn:b"],
+                "propertyDependencies": {"email": ["urn:a", "urn:b"]},
+            },
+            new={
+                "protect": True,
+                "sourcePosition": "project:///__main__.py#9",
+                "dependencies": ["urn:b", "urn:a"],
+                "propertyDependencies": {"email": ["urn:b", "urn:a"]},
+            },
         ),
     )
     assert result.returncode == 0, result.stderr

@@ -107,6 +107,8 @@ def audit(stacks: Sequence[ExportedStack], settings: Settings) -> Report:
 
 #: What an operation that never ended may have done to the API, and what to do; an operation
 #: that calls no API (`reading`, `importing`: the provider's Read keeps the state) has none.
+#: The next deployment drops every pending operation but a create, which needs
+#: `--clear-pending-creates` (`pkg/backend/snapshot.go`, `pkg/cmd/pulumi/operations/refresh.go`).
 _INTERRUPTED = {
     "creating": (
         "A `pulumi up` was interrupted while creating this token (a pending creating "
@@ -118,14 +120,16 @@ _INTERRUPTED = {
     "updating": (
         "A `pulumi up` was interrupted while updating this token (a pending updating "
         "operation): if the update rotated the password, the API reset it and the new password "
-        "reached neither the stack state nor its sink; run `pulumi refresh` to clear the "
-        "operation, then change a rotation trigger and run `pulumi up` to rotate again."
+        "reached neither the stack state nor its sink; the state still holds the old inputs, so "
+        "the rotation is still due: run `pulumi up`, which clears the operation and rotates "
+        "again to a password the state records."
     ),
     "deleting": (
         "A run was interrupted while deleting this token (a pending deleting operation) whose "
         "last rotated password still waited for its sink, so the secret store may hold an older "
-        "password than the API; run `pulumi refresh` to clear the operation, then delete it "
-        "again (`pulumi up` or `pulumi destroy`), which delivers the waiting password first."
+        "password than the API; the token is still in the state, so the next `pulumi up` or "
+        "`pulumi destroy` clears the operation and deletes it again, delivering the waiting "
+        "password first."
     ),
 }
 

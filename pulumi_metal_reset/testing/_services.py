@@ -78,9 +78,10 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
         self, request: resource_pb2.RegisterResourceRequest, context: grpc.ServicerContext
     ) -> resource_pb2.RegisterResourceResponse:
         """Run the resource's step; a failed step fails the call, and so the program. After a
-        bail the engine reads no more registrations and, once the run is over, answers each one
+        bail the engine reads no more registrations, and once the run is over answers each one
         still waiting UNAVAILABLE (``resmon.RegisterResource``), which the SDK turns into
-        "Resource monitor has terminated, shutting down"."""
+        "Resource monitor has terminated, shutting down"; the test engine answers each one so
+        as soon as its turn comes (see _turns.py)."""
         try:
             result = register(self.deployment, goal_from_request(request))
         except StepFailed:

@@ -23,9 +23,10 @@ What the test engine leaves out:
 - ``up``, ``refresh`` and ``destroy`` run as with ``--yes --skip-preview``: the preview pass the
   CLI runs first is skipped, except for ``up(plan=...)`` and ``up(strict=True)``, whose preview
   is part of the plan check.
-- Deletes follow reverse state order instead of the engine's dependency graph, and a failed step
-  does not cancel the steps of registrations read before it failed (as steps already running
-  go on in the CLI), so that runs stay deterministic.
+- Deletes follow reverse state order instead of the engine's dependency graph, so that they run
+  in a fixed order. A failed step does not cancel the steps of registrations read before it
+  failed (the CLI's executor may skip those it has not started); which independent
+  registrations are read before a failed Create or Update ends is a race, in the CLI as here.
 - A resource left pending deletion by an earlier run is deleted without a step of its own. The
   engine's ``DeleteReplacementStep`` (``GenerateDeletes``) is not logical, so ``--json`` and
   ``--diff`` output leave it out as this engine does (``display.go`` ``shouldShow``), but the

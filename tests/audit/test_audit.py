@@ -330,6 +330,10 @@ def test_operations_a_run_never_finished_are_reported_when_they_may_have_changed
         "A `pulumi up` was interrupted while updating this token (a pending updating operation):"
         " if the update rotated the password, the API reset it"
     )
+    assert updated.endswith(
+        "the rotation is still due: run `pulumi up`, which clears the operation and rotates "
+        "again to a password the state records."
+    )
     assert deleted.startswith(
         "A run was interrupted while deleting this token (a pending deleting operation) whose "
         "last rotated password still waited for its sink"

@@ -255,9 +255,10 @@ def test_check_failure_is_printed_with_the_value_as_the_engine_formats_it(stack:
 def test_after_a_bail_no_later_registration_gets_a_step(stack: Backend) -> None:
     """``deploymentExecutor.Execute``: the main loop generates one registration's steps at a
     time, in arrival order (Check included), and returns on a bail, so nothing that arrives
-    after the failing Check is checked: ``c`` when it arrived after ``a``, ``late`` (sent once
-    ``c`` has answered) always. Whichever of ``a`` and ``c`` came first, no Check follows
-    ``a``'s, and a resource the run reached is created whole."""
+    after the failing Check is checked: ``c`` when it arrived after ``a``, and ``late``, sent
+    only once ``c`` has been checked and created, two provider calls after ``a`` arrived.
+    Whichever of ``a`` and ``c`` came first, no Check follows ``a``'s, and a resource the run
+    reached is created whole."""
     result = stack.run("up", {"count": "-2", "with_c": "true", "late": "true", **NO_B})
 
     assert not result.ok
