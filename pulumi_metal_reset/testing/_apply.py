@@ -84,10 +84,13 @@ def apply_create(
     *,
     delete_first: bool,
     dependents: Sequence[Dependent] = (),
+    recreating: bool = False,
 ) -> Registered:
     """``CreateStep.Apply``, after a delete-before-replace's deletes: the dependents that must
-    go first (``DeleteReplacementStep``, kept in state pending replacement; one already pending
-    deletion just goes), then the old resource itself unless an earlier run deleted it."""
+    go first (``DeleteReplacementStep``, pending replacement after it; one already pending
+    deletion gets a ``DeleteStep`` of its own), then the old resource itself unless an earlier
+    run deleted it. A dependent recreated (``recreating``) was deleted by that chain, not its
+    own."""
     if old is not None and not delete_first:
         with d.lock:
             d.replaced.append(old)  # deleted after the program (create-before-delete)
@@ -96,10 +99,19 @@ def apply_create(
         new.created = new.modified = d.now()  # CreateStep.Apply: components, previews too
         return finish(d, urn, new, step)
     for dependent in dependents:
-        if delete_one(d, dependent.state, replacing=True) is not None:
+        gone = dependent.state
+        message = delete_one(d, gone, replacing=True)
+        if gone.delete:  # a logical delete step (``NewDeleteStep``)
+            deleted = Step(gone.urn, gone.type, gone.name, "delete", old=gone)
+            deleted.outputs = to_display(gone.outputs)
+            deleted.error, deleted.failed = message, message is not None
+            d.add_step(deleted)
+        if message is not None:
             raise StepFailed(urn)
-        dependent.state.pending_replacement = not dependent.state.delete
-    if old is not None and delete_first and not old.pending_replacement:
+        gone.pending_replacement = not gone.delete
+        with d.lock:
+            d.deleted_early.append(gone)
+    if old is not None and delete_first and not old.pending_replacement and not recreating:
         message = delete_one(d, old, replacing=True)
         if message is not None:
             raise StepFailed(urn)

@@ -68,12 +68,12 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
     allowed = _delete_allowed(d)
     kept: list[ResourceState] = []
     deletes: list[tuple[ResourceState, bool]] = []
-    condemned = [c.state for c in d.condemned]
     for res in d.old_resources:
-        if any(res is state for state in condemned):
-            # Deleted before a resource it depends on was replaced: gone when it was pending
-            # deletion, replaced when registered again, else left pending replacement.
-            if not res.delete and res.urn not in d.registered:
+        if any(res is gone for gone in d.deleted_early):
+            # Deleted before a resource it depends on was replaced: replaced if registered
+            # again, else its pending replacement is dropped (``RemovePendingReplaceStep``), or
+            # kept when the run failed and never got that far.
+            if not (res.delete or res.urn in d.registered or program_ok):
                 kept.append(res)
             continue
         if not res.delete and res.urn in d.registered:
@@ -88,7 +88,11 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
     def leftover(res: ResourceState, replacing: bool) -> ResourceState:
         return replace(res, delete=True) if replacing else res
 
-    undone = kept + [leftover(res, replacing) for res, replacing in deletes]
+    # In old-state order, so that a parent stays ahead of its children.
+    order = {id(res): index for index, res in enumerate(d.old_resources)}
+    pairs = [(res, res) for res in kept] + [(res, leftover(res, r)) for res, r in deletes]
+    pairs.sort(key=lambda pair: order.get(id(pair[0]), len(order)))
+    undone = [state for _, state in pairs]
     if not program_ok:
         return _state(d, undone)
     try:

@@ -66,13 +66,22 @@ def _to_replace(d: Deployment, urn: str, root: ResourceState) -> list[Dependent]
             continue
         if not after or candidate.urn in registered:
             continue
-        if not set(candidate.all_dependencies()) & depending:
+        if not _dependencies(candidate) & depending:
             continue
         depending.add(candidate.urn)
         keys = _replaced_by(d, urn, candidate, replacing)
         if keys is not None:
             found.append(Dependent(candidate, keys))
             replacing.add(candidate.urn)
+    return found
+
+
+def _dependencies(res: ResourceState) -> set[str]:
+    """What ``DependingOn`` follows when it leaves children out: dependencies and property
+    dependencies, not the parent."""
+    found = set(res.dependencies)
+    for urns in res.property_dependencies.values():
+        found.update(urns)
     return found
 
 

@@ -111,9 +111,11 @@ class Deployment:
         self.skipped_creates: set[str] = set()
         #: Old states replaced create-before-delete this run: deleted after the program.
         self.replaced: list[ResourceState] = []
-        #: Dependents deleted before a resource they depend on was replaced delete-before-
-        #: replace: replaced when registered again, else left pending replacement.
+        #: Dependents to delete before a resource they depend on is replaced delete-before-
+        #: replace (chosen when that resource's steps are generated), and those of them whose
+        #: delete has happened: replaced when registered again, else dropped from state.
         self.condemned: list[Dependent] = []
+        self.deleted_early: list[ResourceState] = []
         self.new_plans: dict[str, ResourcePlan] = {}
         #: Some error was reported: the run fails.
         self.errored = False

@@ -198,9 +198,9 @@ def _generate_and_apply(
 
     if old is not None and recreating is not None:  # a replacement, with no Diff
         step.op = "replace"
-        step.diffs, step.diff_marks = display_diff(old, new, inputs, recreating.keys)
+        step.diffs, step.diff_marks = display_diff(old, new, inputs, [])
         _validate(d, urn, ["replace", "create-replacement"], new)
-        return apply_create(d, goal, urn, old, new, step, delete_first=True)
+        return apply_create(d, goal, urn, old, new, step, delete_first=True, recreating=True)
     if old is None:
         if not targeted:  # a skipped create: a same step, nothing in state, outputs unknown
             with d.lock:

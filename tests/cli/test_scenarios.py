@@ -218,6 +218,31 @@ def test_a_delete_before_replace_deletes_the_dependents_it_replaces_first(stack:
     assert not exported["b"].get("pendingReplacement")
 
 
+def test_a_dependent_deleted_first_and_not_registered_again_leaves_the_state(
+    stack: Backend,
+) -> None:
+    """``GenerateDeletes``: a dependent the delete-before-replace deleted and the program no
+    longer registers is only dropped from state (``RemovePendingReplaceStep``): one Delete in
+    all, and no resource is left pending replacement under a deleted parent."""
+    base = {"b_slot_from_a": "true", "dbr": "true"}
+    stack.run("up", base)
+
+    result = stack.run("up", {**base, "slot": "2", "with_b": "false"})
+
+    assert result.ok, result.text
+    assert result.ops == {"a": "replace", "g": "delete"}
+    assert stack.mutations() == [
+        ("create", "a"),
+        ("create", "b"),
+        ("delete", "b"),
+        ("delete", "a"),
+        ("create", "a"),
+    ]
+    exported = stack.export()
+    assert "a" in exported
+    assert not {"b", "g"} & set(exported)
+
+
 def test_a_protected_dependent_stops_a_delete_before_replace(stack: Backend) -> None:
     """``continueStepsFromDiff``: a dependent the replacement would replace that is protected
     stops the run, in a preview too, before anything is deleted."""
