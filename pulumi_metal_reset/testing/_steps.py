@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ._apply import apply_create, apply_update, fail, finish
+from ._apply import apply_create, apply_update, fail, finish, mark_secret_outputs
 from ._dependents import condemn_dependents, condemned
 from ._deployment import Deployment, Registered, StepFailed, Stopped
 from ._diffs import apply_replace_on_changes, diff_resource, display_diff
@@ -207,6 +207,7 @@ def _generate_and_apply(
                 d.skipped_creates.add(urn)
             _validate(d, urn, ["same"], new, skipped=True)
             step.op = "same"
+            mark_secret_outputs(d, new)  # the executor's pass over every step's new state
             d.add_step(step)
             return Registered(urn, "", {}, unknown=True)
         step.op = "create"

@@ -618,6 +618,19 @@ def test_an_id_asked_to_be_secret_is_not_and_the_engine_warns(stack: Backend) ->
     assert stack.export()["a"]["id"]
 
 
+def test_a_skipped_create_warns_of_an_id_asked_to_be_secret_too(stack: Backend) -> None:
+    """``step_executor.go``: the warning comes after every step with a new state but a
+    replace, so also after the same step of a create ``--target`` skips."""
+    result = stack.run("up", {"with_c": "true", "c_secret_outputs": "id", **NO_B}, targets=[URN_A])
+
+    assert result.ok, result.text
+    assert result.ops["c"] == "same"
+    assert result.shows(
+        "The 'id' property cannot be made secret. See pulumi/pulumi#2717 for more details."
+    )
+    assert "c" not in stack.export()
+
+
 def test_refresh_checks_its_targets_before_it_reads(stack: Backend) -> None:
     """``refresh`` runs ``checkTargets`` on the old state before any Read, for ``pulumi
     refresh`` and ``up --refresh`` alike; the up then runs no program and changes nothing."""

@@ -64,7 +64,11 @@ if config.get_bool("with_b") is not False:
     pulumi.export("b_id", b.id)
 
 if config.get_bool("with_c"):
-    c = Counter("c", {"label": config.get("c_label") or "c"})
+    c = Counter(
+        "c",
+        {"label": config.get("c_label") or "c"},
+        pulumi.ResourceOptions(additional_secret_outputs=names("c_secret_outputs")),
+    )
     if config.get_bool("late"):  # registered only once c's registration has answered
         c.id.apply(lambda _: Counter("late", {"label": "late"}))
 
