@@ -112,6 +112,29 @@ def password_kept_in_state(args: ResourceValidationArgs, report: ReportViolation
         )
 
 
+def delivery_pending(args: StackValidationArgs, report: ReportViolation) -> None:
+    """`delivery_pending` (an output) is set: a rotated password reached the API but not its
+    sink. A stack policy, so that it runs after `up` on the outputs the run recorded; an
+    unknown value (a preview's planned outputs) says nothing yet."""
+    for resource in args.resources:
+        if resource.resource_type != rules.TOKEN_TYPE:
+            continue
+        try:
+            waiting = rules.delivery_waits(resource.props.get("delivery_pending"))
+        except UnknownValueError:
+            continue
+        if waiting:
+            # The value is a sentence about the sink's failure (it may quote its output), so
+            # it is not repeated here.
+            report(
+                "The last rotated password was not delivered (delivery_pending is set), so the "
+                "secret store holds an older password than the API and the new one waits "
+                "(encrypted) in the stack state; fix the secret store or deliver_to and run "
+                "`pulumi up` to deliver it.",
+                resource.urn,
+            )
+
+
 def one_token_per_api_user(args: StackValidationArgs, report: ReportViolation) -> None:
     """Group the stack's tokens by `credential_id` (an output); absent or unknown ids are
     skipped, so a preview that cannot know an id yet reports nothing for it."""
@@ -196,6 +219,16 @@ POLICIES = [
         ),
         validate=password_kept_in_state,
         enforcement_level=EnforcementLevel.DISABLED,
+        severity=Severity.HIGH,
+    ),
+    StackValidationPolicy(
+        name="delivery-pending",
+        description=(
+            "Every rotated password reached its sink: none waits in the stack state for a "
+            "delivery that failed."
+        ),
+        validate=delivery_pending,
+        enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.HIGH,
     ),
     StackValidationPolicy(

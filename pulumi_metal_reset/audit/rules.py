@@ -72,6 +72,12 @@ def never_rotates(rotate_every: Any, rotation_triggers: Any) -> bool:
     return rotate_every is None and not rotation_triggers
 
 
+def delivery_waits(delivery_pending: Any) -> bool:
+    """A rotated password waits in state for its sink: the provider sets `delivery_pending`
+    to a sentence, and leaves it out (None) otherwise."""
+    return delivery_pending is not None and delivery_pending != ""
+
+
 def keeps_password(store_password: Any) -> bool:
     """The new password stays in state unless `store_password` is exactly false (the default,
     and the value of state written before the input existed, is true)."""

@@ -288,6 +288,34 @@ def test_two_tokens_on_one_api_user_are_reported_on_each(preview_pack: PolicyPac
     assert "uses the same API user as a (" in violations[1].message
 
 
+@pytest.mark.parametrize(
+    ("pending", "reported"),
+    [
+        ("delivering to command: pass failed (exit status 1)", True),
+        (secret("delivering to command: pass failed"), True),
+        (None, False),
+        (ABSENT, False),
+        (UNKNOWN, False),
+    ],
+    ids=["set", "secret", "null", "absent", "unknown"],
+)
+def test_a_password_waiting_for_its_delivery_is_reported(
+    preview_pack: PolicyPacks, pending: Any, reported: bool
+) -> None:
+    """The stack policy reads `delivery_pending` from the outputs; its value, a sentence that
+    may quote the sink's output, is never repeated."""
+    outputs = token_outputs("cred-aaaaaaaaaaaaaaaa")
+    if pending is not ABSENT:
+        outputs["delivery_pending"] = pending
+    violations = preview_pack.analyze_stack([StackResource(urn("w"), TOKEN_TYPE, outputs)])
+    waiting = by_policy(violations, "delivery-pending")
+    assert len(waiting) == (1 if reported else 0)
+    if reported:
+        assert (waiting[0].urn, waiting[0].enforcement_level) == (urn("w"), "advisory")
+        assert "The last rotated password was not delivered" in waiting[0].message
+        assert "pass failed" not in waiting[0].message
+
+
 def test_one_token_per_api_user_passes(preview_pack: PolicyPacks) -> None:
     resources = [
         StackResource(urn("a"), TOKEN_TYPE, token_outputs("cred-aaaaaaaaaaaaaaaa")),
@@ -317,7 +345,12 @@ def test_no_secret_reaches_any_message() -> None:
         stack = packs.analyze_stack(
             [
                 StackResource(urn("a"), TOKEN_TYPE, token_outputs("cred-aaaaaaaaaaaaaaaa")),
-                StackResource(urn("b"), TOKEN_TYPE, token_outputs("cred-aaaaaaaaaaaaaaaa")),
+                StackResource(
+                    urn("b"),
+                    TOKEN_TYPE,
+                    token_outputs("cred-aaaaaaaaaaaaaaaa")
+                    | {"delivery_pending": f"pass printed {PASSWORD}"},
+                ),
             ]
         )
         infos = packs.packs
@@ -328,6 +361,7 @@ def test_no_secret_reaches_any_message() -> None:
         "allowed-email-domains",
         "password-kept-in-state",
         "one-token-per-api-user",
+        "delivery-pending",
     }
     shown = render_policies(infos, violations) + "".join(repr(v) for v in violations)
     for canary in (API_TOKEN, TRIGGER_VALUE, PASSWORD, "elsewhere.test", "cred-aaaa", "400"):
@@ -364,6 +398,7 @@ def test_pack_metadata_as_the_engine_reads_it(preview_pack: PolicyPacks) -> None
     assert (info.name, info.version, info.supports_config) == ("metal-reset", "0.1.0", True)
     assert [(p.name, p.kind, p.enforcement_level) for p in info.policies] == [
         ("allowed-email-domains", "resource", "advisory"),
+        ("delivery-pending", "stack", "advisory"),
         ("max-rotation-age", "resource", "mandatory"),
         ("one-token-per-api-user", "stack", "advisory"),
         ("password-kept-in-state", "resource", "disabled"),
