@@ -9,8 +9,9 @@ server, which talks HTTP to the emulator. Stood in for: the Pulumi CLI and Go en
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,8 +51,16 @@ class ExampleStack:
     def preview(self, provider_env: Mapping[str, str] | None = None) -> RunResult:
         return self._ran(self.engine(provider_env).preview())
 
-    def up(self, provider_env: Mapping[str, str] | None = None) -> RunResult:
-        return self._ran(self.engine(provider_env).up())
+    def up(
+        self,
+        provider_env: Mapping[str, str] | None = None,
+        policy_packs: Sequence[Path] = (),
+        policy_pack_configs: Sequence[dict[str, Any]] | None = None,
+    ) -> RunResult:
+        engine = self.engine(provider_env)
+        return self._ran(
+            engine.up(policy_packs=policy_packs, policy_pack_configs=policy_pack_configs)
+        )
 
     def refresh(self, provider_env: Mapping[str, str] | None = None) -> RunResult:
         return self._ran(self.engine(provider_env).refresh())

@@ -27,6 +27,7 @@ from .conftest import RESOURCE_TYPE, ExampleStack, StackFactory, assert_ok
 from .traces import assert_nowhere, assert_only_kept_as_secret, traces
 
 PASS_INSERT = ["pass", "insert", "--multiline", "--force", "metal/ops"]
+PACK = Path(__file__).resolve().parents[2] / "policy"
 MISSING = "metal-reset-no-such-store"
 
 
@@ -113,10 +114,16 @@ def test_a_store_that_fails_then_hangs_keeps_the_password_until_it_works(
     stack.config["argv"] = json.dumps(store.argv(*PASS_INSERT))
 
     # 1. The store exits non-zero after the DELETE: the run succeeds, the password is kept in
-    #    state as a secret (store_password is false), and a warning says so.
+    #    state as a secret (store_password is false), and a warning says so; the policy pack's
+    #    delivery-pending stack policy, run on the outputs the up recorded, reports it too.
     store.set("down")
-    failed = stack.up()
+    # (The example sets no rotate_every, which the pack's mandatory max-rotation-age refuses.)
+    failed = stack.up(policy_packs=[PACK], policy_pack_configs=[{"max-rotation-age": "disabled"}])
     assert_ok(failed)
+    assert [(v.policy_name, v.enforcement_level) for v in failed.policy_violations] == [
+        ("delivery-pending", "advisory")
+    ]
+    assert "[redacted]" not in failed.policy_violations[0].message
     assert stack.api_calls() == ["POST", "DELETE"]
     password = _current(stack)
     kept = _resource(stack)["outputs"]
