@@ -348,7 +348,8 @@ def _holds(value: Value) -> bool:
 
 def _delivery_pending(token: TokenState) -> str | None:
     """Always on: the secret store holds an older password than the API until the next up."""
-    if not _holds(token.delivery_pending):
+    pending = token.delivery_pending
+    if not _holds(pending) or (pending.known and not rules.delivery_waits(pending.value)):
         return None
     return (
         "The last rotated password was not delivered (delivery_pending is set), so the secret "

@@ -25,6 +25,25 @@ def fail(d: Deployment, urn: str, message: str) -> StepFailed:
     return StepFailed(urn)
 
 
+def _delete_dependent(d: Deployment, urn: str, dependent: Dependent) -> None:
+    """One dependent's ``DeleteReplacementStep`` (or, pending deletion already, its logical
+    ``DeleteStep``, which refuses a protected resource). Nothing of the shared old state is
+    changed in a preview, whose state is the one it read."""
+    gone = dependent.state
+    message = delete_one(d, gone, replacing=not gone.delete)
+    if gone.delete:
+        deleted = Step(gone.urn, gone.type, gone.name, "delete", old=gone)
+        deleted.outputs = to_display(gone.outputs)
+        deleted.error, deleted.failed = message, message is not None
+        d.add_step(deleted)
+    if message is not None:
+        raise StepFailed(urn)
+    if not d.dry_run:
+        gone.pending_replacement = not gone.delete
+    with d.lock:
+        d.deleted_early.append(gone)
+
+
 #: The step executor's warning (``step_executor.go``), word for word.
 _ID_WARNING = "The 'id' property cannot be made secret. See pulumi/pulumi#2717 for more details."
 
@@ -94,23 +113,12 @@ def apply_create(
     if old is not None and not delete_first:
         with d.lock:
             d.replaced.append(old)  # deleted after the program (create-before-delete)
+    for dependent in dependents:  # their delete steps run in a preview too (no provider call)
+        _delete_dependent(d, urn, dependent)
     if d.dry_run or not goal.custom:
         new.outputs = dict(new.inputs) if goal.custom else {}
         new.created = new.modified = d.now()  # CreateStep.Apply: components, previews too
         return finish(d, urn, new, step)
-    for dependent in dependents:
-        gone = dependent.state
-        message = delete_one(d, gone, replacing=True)
-        if gone.delete:  # a logical delete step (``NewDeleteStep``)
-            deleted = Step(gone.urn, gone.type, gone.name, "delete", old=gone)
-            deleted.outputs = to_display(gone.outputs)
-            deleted.error, deleted.failed = message, message is not None
-            d.add_step(deleted)
-        if message is not None:
-            raise StepFailed(urn)
-        gone.pending_replacement = not gone.delete
-        with d.lock:
-            d.deleted_early.append(gone)
     if old is not None and delete_first and not old.pending_replacement and not recreating:
         message = delete_one(d, old, replacing=True)
         if message is not None:

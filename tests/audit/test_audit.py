@@ -346,6 +346,19 @@ def test_operations_a_run_never_finished_are_reported_when_they_may_have_changed
     assert "interrupted" in out
 
 
+def test_an_empty_delivery_pending_is_no_waiting_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The provider writes a sentence or nothing; an empty string says nothing waits, for the
+    audit as for the policy pack's delivery-pending (`rules.delivery_waits`)."""
+
+    def empty(resources: list[dict[str, Any]]) -> None:
+        _token(resources, "healthy")["outputs"]["delivery_pending"] = ""
+
+    data = findings(capsys, _edited(tmp_path, "empty.json", empty))
+    assert ("healthy", "delivery-pending") not in kinds(data)
+
+
 def test_a_password_or_token_stored_in_clear_is_reported_without_its_value(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
