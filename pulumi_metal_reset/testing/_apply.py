@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._deletes import delete_one
-from ._deployment import Deployment, Registered, StepFailed
+from ._deployment import ChainStopped, Deployment, Registered, StepFailed
 from ._provider import ProviderError
 from ._records import Dependent, Goal, Step
 from ._state import ResourceState
@@ -37,7 +37,7 @@ def _delete_dependent(d: Deployment, urn: str, dependent: Dependent) -> None:
         deleted.error, deleted.failed = message, message is not None
         d.add_step(deleted)
     if message is not None:
-        raise StepFailed(urn)
+        raise ChainStopped(urn)
     if not d.dry_run:
         gone.pending_replacement = not gone.delete
     with d.lock:

@@ -44,6 +44,11 @@ class StepFailed(Exception):
     """A step failed; its diagnostics have been recorded already."""
 
 
+class ChainStopped(StepFailed):
+    """A step ahead of this registration's own in its chain failed (a dependent's delete of a
+    delete-before-replace): the executor stops the chain, so its own step never starts."""
+
+
 class Stopped(Exception):
     """The run bailed or a step failed before this event's turn: the engine never reads it."""
 

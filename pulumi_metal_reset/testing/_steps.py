@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from ._apply import apply_create, apply_update, fail, finish, mark_secret_outputs
 from ._dependents import condemn_dependents, condemned
-from ._deployment import Deployment, Registered, StepFailed, Stopped
+from ._deployment import ChainStopped, Deployment, Registered, StepFailed, Stopped
 from ._diffs import apply_replace_on_changes, diff_resource, display_diff
 from ._paths import process_ignore_changes
 from ._plan import GoalPlan, PlanDiff, PlanViolation, ResourcePlan, check_goal, check_missing_plan
@@ -80,12 +80,13 @@ def _register(d: Deployment, goal: Goal) -> Registered:
     step = Step(urn, goal.type, goal.name, "create" if old is None else "same", old=old, new=new)
     try:
         return _generate_and_apply(d, goal, urn, old, new, step)
-    except StepFailed:
+    except StepFailed as failed:
         with d.lock:
             if old is not None and urn not in d.registered:
                 d.registered[urn] = old  # a failed resource keeps its old state
-        step.error, step.failed = _last_error(d, urn), True
-        d.add_step(step)
+        if not isinstance(failed, ChainStopped):  # else its own step never started
+            step.error, step.failed = _last_error(d, urn), True
+            d.add_step(step)
         raise
 
 

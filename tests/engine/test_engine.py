@@ -349,6 +349,34 @@ def test_provider_exception_fails_the_run_and_keeps_earlier_steps(
     assert names == {"counter-dev", "a", "g"}  # g completed before b failed
 
 
+def test_a_protected_dependent_pending_deletion_stops_a_delete_before_replace(
+    counter: CounterProject,
+) -> None:
+    """``DeleteStep.Apply``: a dependent an earlier run left pending deletion goes by a logical
+    delete step of its own, which refuses a protected resource (only an edited state, such as
+    ``pulumi state protect``, holds one). The chain stops there (``executeChain``), so the
+    replaced resource gets no step, and nothing is deleted, in a preview as in an up. (Go goes
+    on after a refused delete; the test engine stops the run there.)"""
+    base = {"b_slot_from_a": "true", "dbr": "true"}
+    assert counter.engine(**base).up().ok
+    state = counter.state()
+    resources = state["resources"]
+    (at,) = [i for i, r in enumerate(resources) if r["urn"].endswith("::b")]
+    resources.insert(at + 1, {**resources[at], "id": "b-old", "delete": True, "protect": True})
+    counter.state_path.write_text(json.dumps(state))
+
+    preview = counter.engine(**base, slot="2").preview()
+    up = counter.engine(**base, slot="2").up()
+
+    for result in (preview, up):
+        assert not result.ok
+        assert result.error is not None
+        assert '::b" cannot be deleted\nbecause it is protected.' in result.error
+        assert "a" not in result.ops()
+        assert (result.step("b").op, result.step("b").failed) == ("delete", True)
+    assert counter.mutations() == [("create", "a"), ("create", "b")]
+
+
 def test_program_exception_is_reported(counter: CounterProject) -> None:
     """An exception in the program (here: missing required secret config) fails the run."""
     engine = TestEngine(
