@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._deletes import delete_one
+from ._deletes import delete_one, record_delete
 from ._deployment import ChainStopped, Deployment, Registered, StepFailed
 from ._provider import ProviderError
 from ._records import Dependent, Goal, Step
@@ -32,10 +32,7 @@ def _delete_dependent(d: Deployment, urn: str, dependent: Dependent) -> None:
     gone = dependent.state
     message = delete_one(d, gone, replacing=not gone.delete)
     if gone.delete:
-        deleted = Step(gone.urn, gone.type, gone.name, "delete", old=gone)
-        deleted.outputs = to_display(gone.outputs)
-        deleted.error, deleted.failed = message, message is not None
-        d.add_step(deleted)
+        record_delete(d, gone, message)
     if message is not None:
         raise ChainStopped(urn)
     if not d.dry_run:

@@ -128,13 +128,17 @@ def generate_deletes(d: Deployment, program_ok: bool) -> list[ResourceState]:
         if message is not None:
             blocked |= _dependencies_of(d, res)
         if not replacing:
-            outputs = to_display(res.outputs)
-            step = Step(res.urn, res.type, res.name, "delete", outputs=outputs, old=res)
-            step.error, step.failed = message, message is not None
-            d.add_step(step)
+            record_delete(d, res, message)
         if message is not None:
             remaining.append(leftover(res, replacing))
     return _state(d, kept + remaining[::-1])
+
+
+def record_delete(d: Deployment, res: ResourceState, message: str | None) -> None:
+    """The logical ``delete`` step for `res`, failed with `message` when there is one."""
+    step = Step(res.urn, res.type, res.name, "delete", outputs=to_display(res.outputs), old=res)
+    step.error, step.failed = message, message is not None
+    d.add_step(step)
 
 
 def _dependencies_of(d: Deployment, res: ResourceState) -> set[str]:
