@@ -13,6 +13,7 @@ included, so no message quotes an input value: messages name properties and peri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import (
@@ -112,18 +113,24 @@ def password_kept_in_state(args: ResourceValidationArgs, report: ReportViolation
         )
 
 
-def delivery_pending(args: StackValidationArgs, report: ReportViolation) -> None:
-    """`delivery_pending` (an output) is set: a rotated password reached the API but not its
-    sink. A stack policy, so that it runs after `up` on the outputs the run recorded; an
-    unknown value (a preview's planned outputs) says nothing yet."""
+def _token_outputs(args: StackValidationArgs, name: str) -> Iterator[tuple[Any, Any]]:
+    """Each token of the stack with its output `name`, where known: a preview's planned
+    outputs may not know it yet, and then nothing can be said."""
     for resource in args.resources:
         if resource.resource_type != rules.TOKEN_TYPE:
             continue
         try:
-            waiting = rules.delivery_waits(resource.props.get("delivery_pending"))
+            value = resource.props.get(name)
         except UnknownValueError:
             continue
-        if waiting:
+        yield resource, value
+
+
+def delivery_pending(args: StackValidationArgs, report: ReportViolation) -> None:
+    """`delivery_pending` (an output) is set: a rotated password reached the API but not its
+    sink. A stack policy, so that it runs after `up` on the outputs the run recorded."""
+    for resource, pending in _token_outputs(args, "delivery_pending"):
+        if rules.delivery_waits(pending):
             # The value is a sentence about the sink's failure (it may quote its output), so
             # it is not repeated here.
             report(
@@ -140,15 +147,9 @@ def one_token_per_api_user(args: StackValidationArgs, report: ReportViolation) -
     skipped, so a preview that cannot know an id yet reports nothing for it."""
     names: dict[str, str] = {}
     keyed: list[tuple[str, str | None]] = []
-    for resource in args.resources:
-        if resource.resource_type != rules.TOKEN_TYPE:
-            continue
-        try:
-            credential = rules.credential_key(resource.props.get("credential_id"))
-        except UnknownValueError:
-            continue
+    for resource, credential in _token_outputs(args, "credential_id"):
         names[resource.urn] = resource.name
-        keyed.append((resource.urn, credential))
+        keyed.append((resource.urn, rules.credential_key(credential)))
     for urns in rules.shared(keyed).values():
         for urn in urns:
             others = ", ".join(names[other] for other in urns if other != urn)
