@@ -145,10 +145,10 @@ def _interrupted(stack: ExportedStack, op: PendingOperation) -> Finding | None:
         return None
     if op.type == "deleting":
         try:
-            waiting = _holds(decode(resource.outputs.get("delivery_pending"), resource.urn))
+            waiting = _waits(decode(resource.outputs.get("delivery_pending"), resource.urn))
         except ExportError:
             waiting = True  # malformed: it may hold a waiting password
-        if "delivery_pending" not in resource.outputs or not waiting:
+        if not waiting:
             return None
     return Finding(
         stack.source, resource.project, resource.stack, resource.urn, "interrupted", message
@@ -346,10 +346,15 @@ def _holds(value: Value) -> bool:
     return value.present and (not value.known or value.value is not None)
 
 
+def _waits(pending: Value) -> bool:
+    """`delivery_pending` says a password waits for its sink (`rules.delivery_waits`, as the
+    pack reads it), or hides what it says in ciphertext."""
+    return _holds(pending) and (not pending.known or rules.delivery_waits(pending.value))
+
+
 def _delivery_pending(token: TokenState) -> str | None:
     """Always on: the secret store holds an older password than the API until the next up."""
-    pending = token.delivery_pending
-    if not _holds(pending) or (pending.known and not rules.delivery_waits(pending.value)):
+    if not _waits(token.delivery_pending):
         return None
     return (
         "The last rotated password was not delivered (delivery_pending is set), so the secret "

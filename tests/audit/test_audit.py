@@ -355,8 +355,15 @@ def test_an_empty_delivery_pending_is_no_waiting_password(
     def empty(resources: list[dict[str, Any]]) -> None:
         _token(resources, "healthy")["outputs"]["delivery_pending"] = ""
 
-    data = findings(capsys, _edited(tmp_path, "empty.json", empty))
+    path = _edited(tmp_path, "empty.json", empty)
+    data = findings(capsys, path)
     assert ("healthy", "delivery-pending") not in kinds(data)
+    # nor does an interrupted delete of it risk a waiting password
+    export = json.loads(Path(path).read_text())
+    (healthy,) = [r for r in export["deployment"]["resources"] if r["urn"].endswith("::healthy")]
+    export["deployment"]["pending_operations"] = [{"resource": healthy, "type": "deleting"}]
+    Path(path).write_text(json.dumps(export))
+    assert ("healthy", "interrupted") not in kinds(findings(capsys, path))
 
 
 def test_a_password_or_token_stored_in_clear_is_reported_without_its_value(
